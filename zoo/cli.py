@@ -1,0 +1,152 @@
+"""The `zoo` command: registry lookups here, other commands imported lazily.
+
+Exit codes: 0 success, 1 runs failed, 2 bad input (with a message saying what
+was wrong, what was expected and how to fix it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Bad user input: printed without a traceback, exit code 2."""
+
+
+def _registry(kind: str):
+    if kind == "models":
+        from zoo.models import MODELS as reg
+    elif kind == "datasets":
+        from zoo.datasets import DATASETS as reg
+    else:
+        from zoo.pipelines import PIPELINES as reg
+    return reg
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*[str(v) for v in r])
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def cmd_list(args) -> int:
+    reg = _registry(args.kind)
+    if args.pattern == "show":
+        if not args.name:
+            raise UsageError(f"`zoo {args.kind} show` needs a name, e.g. `zoo {args.kind} show "
+                             f"{reg.names()[0]}`.")
+        return cmd_show(reg, args.name[0], args.format)
+    cards = reg.cards(args.pattern, task=args.task, tag=args.tag)
+    if args.format == "json":
+        print(json.dumps([c.to_dict() for c in cards], indent=2, default=str))
+        return EXIT_OK
+    if not cards:
+        print(f"No {args.kind} match pattern={args.pattern!r} task={args.task!r} tag={args.tag!r}."
+              f" Try `zoo {args.kind}` to list all.")
+        return EXIT_OK
+    rows = [[c.name, ", ".join(c.tasks), c.input_kind, c.description, ", ".join(c.tags)]
+            for c in cards]
+    _print_table(f"{len(cards)} {args.kind}", ["name", "tasks", "input", "description", "tags"],
+                 rows)
+    return EXIT_OK
+
+
+def cmd_show(reg, name: str, fmt: str = "table") -> int:
+    card = reg.card(name)
+    if fmt == "json":
+        print(json.dumps(card.to_dict(), indent=2, default=str))
+        return EXIT_OK
+    rows = [["name", card.name], ["description", card.description],
+            ["tasks", ", ".join(card.tasks)], ["input kind", card.input_kind]]
+    if card.axes:
+        rows.append(["axes", ", ".join(card.axes)])
+    rows += [[f"default {k}", repr(v)] for k, v in card.defaults.items()]
+    rows += [["tags", ", ".join(card.tags)], ["reference", card.reference]]
+    rows += [[k, json.dumps(v) if not isinstance(v, str) else v] for k, v in card.extra.items()]
+    _print_table(f"{reg.kind} card: {name}", ["field", "value"], rows)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoo", description="Keras model zoo and benchmark suite.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for kind in ("models", "datasets", "pipelines"):
+        p = sub.add_parser(kind, help=f"list {kind} (fnmatch wildcards) or `show NAME`")
+        p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, or 'show'")
+        p.add_argument("name", nargs="*", help="name, after 'show'")
+        p.add_argument("--task", default=None)
+        p.add_argument("--tag", default=None)
+        p.add_argument("--format", choices=("table", "json"), default="table")
+        p.set_defaults(func=cmd_list, kind=kind)
+
+    p = sub.add_parser("bench", help="run a suite (a TOML path or a built-in name)")
+    p.add_argument("suite")
+    p.add_argument("--store", default="runs/zoo.sqlite")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--retry-failed", action="store_true")
+    p.add_argument("--tensorboard", action="store_true")
+    p.set_defaults(func=_lazy("benchmarks.cli", "bench"))
+
+    p = sub.add_parser("results", help="print recorded runs")
+    p.add_argument("--store", default="runs/zoo.sqlite")
+    p.add_argument("--suite", default=None)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=_lazy("benchmarks.cli", "results"))
+
+    p = sub.add_parser("tune", help="run a Keras Tuner search over a space")
+    p.add_argument("space")
+    p.add_argument("--store", default="runs/zoo.sqlite")
+    p.add_argument("--tuner", choices=("random", "grid", "bayesian", "hyperband"),
+                   default="random")
+    p.add_argument("--max-trials", type=int, default=None)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--directory", default=None, help="Keras Tuner working directory")
+    p.set_defaults(func=_lazy("tuning.cli", "tune"))
+
+    p = sub.add_parser("report", help="write HTML / Markdown / CSV reports from the store")
+    p.add_argument("--store", default="runs/zoo.sqlite")
+    p.add_argument("--suite", default=None)
+    p.add_argument("--out", default=None, help="default: runs/reports/")
+    p.set_defaults(func=_lazy("reports.cli", "report"))
+    return parser
+
+
+def _lazy(module: str, attr: str):
+    def run(args):
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(args)
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `zoo` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as e:  # bad input: no traceback
+        print(f"zoo {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("zoo: interrupted; finished runs are kept in the store.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Dataset registry: offline built-ins, `tfds:<name>`, `csv:<path>`, `parquet:<path>`.
+
+Importing this package does not import TensorFlow.
+
+Example:
+
+>>> from zoo.datasets import load
+>>> ds = load("digits", seed=0)
+>>> ds.spec.input_shape
+(8, 8, 1)
+"""
+
+from __future__ import annotations
+
+from zoo.registry import Registry
+
+DATASETS = Registry("dataset")
+
+from zoo.datasets.base import Dataset, split_arrays  # noqa: E402,F401
+from zoo.datasets import sklearn_sets  # noqa: E402,F401  (registers entries)
+
+
+def load(name: str, seed: int = 0, **kwargs) -> Dataset:
+    """Loads a dataset by registry name or `tfds:` / `csv:` / `parquet:` prefix.
+
+    Args:
+        name: A registry name (`zoo datasets`), `"tfds:<name>"`,
+            `"csv:<path>"` or `"parquet:<path>"`.
+        seed: Split seed: the same seed gives the same splits. Defaults to 0.
+        **kwargs: Loader options (e.g. `n_samples`, `data_dir`, `target`).
+
+    Returns:
+        A `Dataset`.
+
+    Raises:
+        ValueError: for an unknown name or bad loader options.
+    """
+    if ":" in name:
+        prefix, _, rest = name.partition(":")
+        loaders = _prefixed_loaders()
+        if prefix not in loaders:
+            raise ValueError(
+                f"Unknown dataset prefix {prefix!r} in {name!r}: expected one of "
+                f"{sorted(loaders)} followed by ':' and a name or path, or a registry "
+                "name (see `zoo datasets`)."
+            )
+        return loaders[prefix](rest, seed=seed, **kwargs)
+    builder = DATASETS.get(name)
+    return _call(builder, name, seed=seed, **kwargs)
+
+
+def _call(builder, name, **kwargs):
+    import inspect
+
+    params = inspect.signature(builder).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(kwargs) - set(params))
+        if unknown:
+            raise ValueError(
+                f"Dataset {name!r} does not accept {unknown}: it accepts "
+                f"{sorted(set(params))}. Received: {', '.join(unknown)}"
+            )
+    return builder(**kwargs)
+
+
+def _prefixed_loaders() -> dict:
+    loaders = {}
+    try:
+        from zoo.datasets import files, tfds_loader
+
+        loaders.update(tfds=tfds_loader.load_tfds, csv=files.load_csv, parquet=files.load_parquet)
+    except ImportError:  # pragma: no cover - filled in by the datasets module
+        pass
+    return loaders

@@ -1,0 +1,186 @@
+"""A small generic registry for models, pipelines and datasets.
+
+Entries are registered by decorator with a `Card` of metadata beside them.
+Listing and showing cards never imports TensorFlow: builders import Keras
+lazily, inside the function body, when something is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import re
+from typing import Any, Callable, Iterable
+
+INPUT_KINDS = ("flat", "image", "sequence", "text", "tabular", "any")
+
+
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """Metadata of one registry entry, readable without TensorFlow.
+
+    Args:
+        name: Registry key.
+        description: One-line description.
+        tasks: Tasks the entry fits (e.g. `("classification", "regression")`).
+        input_kind: One of `INPUT_KINDS`.
+        axes: Benchmark axes (builder keyword arguments) the entry accepts.
+        defaults: Default values of those axes.
+        tags: Free-form tags used by `--tag` filters.
+        reference: Paper or idea the entry comes from.
+        extra: Kind-specific facts (a dataset's source and sizes, ...).
+    """
+
+    name: str
+    description: str
+    tasks: tuple[str, ...] = ()
+    input_kind: str = "any"
+    axes: tuple[str, ...] = ()
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    reference: str = ""
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the card as plain JSON-serializable values."""
+        return dataclasses.asdict(self)
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders `mlp2` before `mlp10`."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
+
+
+def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
+    """Returns a "did you mean ...?" suffix for a near-miss name, or ""."""
+    close = difflib.get_close_matches(str(name), list(choices), n=n, cutoff=0.5)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+class Registry:
+    """Name -> (builder, card) mapping with fnmatch listing and filters.
+
+    Args:
+        kind: What the registry holds, used in messages ("model", ...).
+
+    Example:
+
+    >>> models = Registry("model")
+    >>> @models.register(description="No hidden layer.", tasks=("classification",))
+    ... def logistic(input_shape, num_outputs):
+    ...     ...
+    >>> models.list("log*")
+    ['logistic']
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, tuple[Callable, Card]] = {}
+
+    def register(self, name: str | None = None, **card_fields) -> Callable:
+        """Decorator registering a builder under `name` (default: its name).
+
+        Raises:
+            ValueError: if the name is already registered or the card is bad.
+        """
+
+        def decorator(fn: Callable) -> Callable:
+            key = name or fn.__name__
+            if key in self._entries:
+                raise ValueError(
+                    f"A {self.kind} named {key!r} is already registered. "
+                    f"Registry names must be unique: pick another name. "
+                    f"Received: name={key!r}"
+                )
+            fields = dict(card_fields)
+            fields.setdefault("description", (fn.__doc__ or "").strip().split("\n")[0])
+            for tuple_field in ("tasks", "axes", "tags"):
+                if isinstance(fields.get(tuple_field), str):
+                    fields[tuple_field] = (fields[tuple_field],)
+                if tuple_field in fields:
+                    fields[tuple_field] = tuple(fields[tuple_field])
+            kind = fields.get("input_kind", "any")
+            if kind not in INPUT_KINDS:
+                raise ValueError(
+                    f"Unknown input_kind for {self.kind} {key!r}: expected one of "
+                    f"{INPUT_KINDS}. Received: input_kind={kind!r}"
+                )
+            self._entries[key] = (fn, Card(name=key, **fields))
+            return fn
+
+        return decorator
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def names(self) -> list[str]:
+        """All registered names, naturally sorted."""
+        return sorted(self._entries, key=natural_key)
+
+    def _check(self, name: str) -> None:
+        if name not in self._entries:
+            raise ValueError(
+                f"Unknown {self.kind} {name!r}.{did_you_mean(name, self._entries)} "
+                f"Expected one of: {', '.join(self.names())}. "
+                f"List them with `zoo {self.kind}s`."
+            )
+
+    def get(self, name: str) -> Callable:
+        """Returns the builder registered under `name`.
+
+        Raises:
+            ValueError: for an unknown name, naming the closest matches.
+        """
+        self._check(name)
+        return self._entries[name][0]
+
+    def card(self, name: str) -> Card:
+        """Returns the card of `name` (no TensorFlow import)."""
+        self._check(name)
+        return self._entries[name][1]
+
+    def list(
+        self,
+        pattern: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        task: str | None = None,
+        tag: str | None = None,
+        input_kind: str | None = None,
+    ) -> list[str]:
+        """Lists names matching fnmatch patterns and filters, naturally sorted.
+
+        Args:
+            pattern: One or more fnmatch patterns (`"cnn*"`). Defaults to all.
+            exclude: Patterns to drop.
+            task: Keep entries whose card lists this task.
+            tag: Keep entries whose card has this tag.
+            input_kind: Keep entries with this input kind.
+
+        Returns:
+            A list of names.
+        """
+        names = self.names()
+        if pattern:
+            pats = [pattern] if isinstance(pattern, str) else list(pattern)
+            names = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in pats)]
+        if exclude:
+            pats = [exclude] if isinstance(exclude, str) else list(exclude)
+            names = [n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in pats)]
+        cards = {n: self._entries[n][1] for n in names}
+        if task:
+            names = [n for n in names if task in cards[n].tasks]
+        if tag:
+            names = [n for n in names if tag in cards[n].tags]
+        if input_kind:
+            names = [n for n in names if cards[n].input_kind == input_kind]
+        return names
+
+    def cards(self, *args, **kwargs) -> list[Card]:
+        """Cards of `list(*args, **kwargs)`."""
+        return [self._entries[n][1] for n in self.list(*args, **kwargs)]
