@@ -1,0 +1,356 @@
+"""Aggregation over seeds and the "is the difference real?" rule.
+
+Every number a report shows comes from here: mean, standard deviation
+(ddof=1), a 95% confidence interval of the mean from the t-distribution, and
+the count of finite values. A difference between two groups of runs is
+called real only when it exceeds seed-to-seed noise, by one documented rule
+(`compare`): both groups have at least two finite values, Welch's t-test gives
+p < 0.05, AND the two 95% confidence intervals do not overlap. With fewer than
+two values on a side the comparison is `inconclusive`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+LEVEL = 0.95
+# Two-sided 95% t quantiles (t_{0.975, df}) for when scipy is missing.
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+         9: 2.262, 10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042,
+         40: 2.021, 60: 2.000, 120: 1.980}
+LOWER_IS_BETTER = ("loss", "mae", "mse", "error", "time", "seconds", "epoch", "gap",
+                   "roughness", "memory", "diverged")
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of `metric` is better (accuracy: yes; loss, time: no)."""
+    name = metric.lower()
+    if "samples_per_sec" in name or "accuracy" in name or "auc" in name:
+        return True
+    return not any(word in name for word in LOWER_IS_BETTER)
+
+
+def t_quantile(df: float, level: float = LEVEL) -> float:
+    """Two-sided t quantile, e.g. 2.776 for df=4 at 95%.
+
+    Uses `scipy.stats.t` when importable, else a table (95% only) with linear
+    interpolation in 1/df.
+    """
+    if not df or df <= 0 or not math.isfinite(df):
+        return float("nan") if not df or df <= 0 else 1.959964
+    try:
+        from scipy import stats
+
+        return float(stats.t.ppf(0.5 + level / 2, df))
+    except ImportError:  # pragma: no cover - scipy ships with scikit-learn
+        if level != LEVEL:
+            raise ValueError(f"Without scipy only 95% intervals are available. "
+                             f"Received: level={level}")
+        keys = sorted(_T975)
+        if df >= keys[-1]:
+            return 1.959964 + (_T975[120] - 1.959964) * 120 / df
+        lo = max(k for k in keys if k <= df)
+        hi = min(k for k in keys if k >= df)
+        if lo == hi:
+            return _T975[lo]
+        w = (1 / df - 1 / hi) / (1 / lo - 1 / hi)
+        return _T975[hi] + w * (_T975[lo] - _T975[hi])
+
+
+def _finite(values) -> np.ndarray:
+    arr = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    return arr[np.isfinite(arr)]
+
+
+def summarize(values, level: float = LEVEL) -> dict:
+    """Mean, std, confidence interval and count of the finite values.
+
+    Args:
+        values: Numbers (NaN and inf are left out and counted in `missing`).
+        level: Confidence level. Defaults to 0.95.
+
+    Returns:
+        A dict with `mean, std, ci_low, ci_high, ci (half width), n, missing`.
+        With one value std and the interval are NaN; with none, all are NaN.
+
+    Example:
+
+    >>> round(summarize([1.0, 2.0, 3.0])["ci"], 3)  # t(0.975, df=2) * std / sqrt(n)
+    2.484
+    """
+    total = len(pd.Series(values))
+    x = _finite(values)
+    n = len(x)
+    mean = float(x.mean()) if n else float("nan")
+    std = float(x.std(ddof=1)) if n >= 2 else float("nan")
+    half = t_quantile(n - 1, level) * std / math.sqrt(n) if n >= 2 else float("nan")
+    return {"mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half,
+            "ci": half, "n": n, "missing": total - n}
+
+
+def aggregate(runs: pd.DataFrame, by, metric: str, level: float = LEVEL) -> pd.DataFrame:
+    """`summarize` of `metric` per group, plus run counts by status.
+
+    Args:
+        runs: A `reports.data.load_runs` frame.
+        by: Column name or list of names to group by (e.g. the cell's axes, so
+            the statistics are over seeds).
+        metric: Column to summarize.
+
+    Returns:
+        One row per group: the group columns, then `mean, std, ci_low,
+        ci_high, ci, n` (finite values), `runs`, `failed`, `diverged`.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    rows = []
+    for key, group in runs.groupby(by, dropna=False, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        status = group["status"] if "status" in group else pd.Series(["ok"] * len(group))
+        s = summarize(group[metric] if metric in group else [np.nan] * len(group), level)
+        s.pop("missing")
+        rows.append({**dict(zip(by, key)), **s, "runs": len(group),
+                     "failed": int((status == "failed").sum()),
+                     "diverged": int((status == "diverged").sum())})
+    columns = by + ["mean", "std", "ci_low", "ci_high", "ci", "n", "runs", "failed", "diverged"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def rank(summary: pd.DataFrame, higher: bool = True) -> pd.DataFrame:
+    """Sorts an `aggregate` table best first and adds a 1-based `rank`; groups
+    with no finite value come last."""
+    out = summary.sort_values("mean", ascending=not higher, na_position="last")
+    out = out.reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out
+
+
+def compare_axis(runs: pd.DataFrame, axis: str, metric: str, level: float = LEVEL
+                 ) -> pd.DataFrame:
+    """Each value of `axis` marginalized over every other axis and seed, ranked.
+
+    The spread therefore includes the variation across the other axes, not
+    only across seeds; `best_vs_runner_up` says whether the top two differ.
+    """
+    return rank(aggregate(runs, axis, metric, level), higher_is_better(metric))
+
+
+def pivot(runs: pd.DataFrame, rows: str, columns: str, metric: str) -> pd.DataFrame:
+    """Mean of `metric` for each (rows, columns) pair, e.g. optimizer x learning rate."""
+    table = runs.pivot_table(index=rows, columns=columns, values=metric, aggfunc="mean",
+                             dropna=False)
+    return table
+
+
+@dataclasses.dataclass
+class Comparison:
+    """The outcome of comparing group `a` with group `b` on one metric.
+
+    `outcome` is "a better", "b better", "within noise" or "inconclusive"
+    (fewer than two finite values on a side). `diff` is mean(a) - mean(b);
+    `diff_low`/`diff_high` its Welch 95% interval.
+    """
+
+    a: str
+    b: str
+    metric: str
+    higher: bool
+    mean_a: float
+    mean_b: float
+    ci_a: tuple
+    ci_b: tuple
+    n_a: int
+    n_b: int
+    diff: float
+    diff_low: float
+    diff_high: float
+    p: float
+    outcome: str
+
+    @property
+    def real(self) -> bool:
+        return self.outcome in ("a better", "b better")
+
+    def sentence(self, unit: str | None = None) -> str:
+        """E.g. "adam beats rmsprop by 0.021 test_accuracy (95% CI of the difference
+        0.010 to 0.032, p=0.003, 3 vs 3 seeds); the difference exceeds seed noise"."""
+        unit = unit or self.metric
+        if self.outcome == "inconclusive":
+            return (f"{self.a} vs {self.b} on {unit}: inconclusive, only {self.n_a} and "
+                    f"{self.n_b} finite values (at least 2 per side are needed to measure "
+                    f"seed noise).")
+        winner, loser = (self.a, self.b) if self.mean_better_is_a else (self.b, self.a)
+        # The margin is oriented so that a positive number favours the winner.
+        sign = 1 if self.mean_better_is_a == self.higher else -1
+        low, high = sorted((sign * self.diff_low, sign * self.diff_high))
+        detail = (f"by {_fmt(abs(self.diff))} {unit} (95% CI of the margin {_fmt(low)} to "
+                  f"{_fmt(high)}, p={_fmt(self.p)}, {self.n_a} vs {self.n_b} values)")
+        if self.real:
+            return f"{winner} beats {loser} {detail}; the difference exceeds seed noise."
+        return (f"{winner} is ahead of {loser} {detail}, but the difference is within seed "
+                f"noise.")
+
+    @property
+    def mean_better_is_a(self) -> bool:
+        return self.mean_a >= self.mean_b if self.higher else self.mean_a <= self.mean_b
+
+
+def _fmt(x: float) -> str:
+    if x is None or not math.isfinite(x):
+        return str(x)
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def welch(a, b) -> tuple[float, float, float, float]:
+    """Welch's t-test: returns `(diff, diff_low, diff_high, p)` for mean(a) - mean(b).
+
+    Two groups without variance give p=0 when their means differ and p=1
+    when they are equal.
+    """
+    a, b = _finite(a), _finite(b)
+    diff = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return diff, diff, diff, (0.0 if diff != 0 else 1.0)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    t = diff / se
+    half = t_quantile(df) * se
+    try:
+        from scipy import stats
+
+        p = float(2 * stats.t.sf(abs(t), df))
+    except ImportError:  # pragma: no cover
+        p = 0.04 if abs(t) > t_quantile(df) else 0.5  # only the p < 0.05 decision is exact
+    return diff, diff - half, diff + half, p
+
+
+def compare(a, b, metric: str = "value", names=("a", "b"), higher: bool | None = None,
+            alpha: float = 0.05) -> Comparison:
+    """Compares two groups of per-seed values; see the module docstring for the rule.
+
+    Args:
+        a: Values of the first group (NaN/inf are dropped).
+        b: Values of the second group.
+        metric: Name used in sentences; also decides the direction when
+            `higher` is None (see `higher_is_better`).
+        names: Display names of the two groups.
+        higher: Whether larger values are better. Defaults to the metric's
+            direction.
+        alpha: Significance level of the Welch test. Defaults to 0.05.
+
+    Example:
+
+    >>> c = compare([0.90, 0.91, 0.92], [0.80, 0.81, 0.80], "test_accuracy", ("adam", "sgd"))
+    >>> c.outcome, c.sentence()
+    ('a better', 'adam beats sgd by 0.107 test_accuracy ...')
+    """
+    higher = higher_is_better(metric) if higher is None else higher
+    sa, sb = summarize(a), summarize(b)
+    base = dict(a=str(names[0]), b=str(names[1]), metric=metric, higher=higher,
+                mean_a=sa["mean"], mean_b=sb["mean"], ci_a=(sa["ci_low"], sa["ci_high"]),
+                ci_b=(sb["ci_low"], sb["ci_high"]), n_a=sa["n"], n_b=sb["n"])
+    if sa["n"] < 2 or sb["n"] < 2:
+        diff = sa["mean"] - sb["mean"]
+        return Comparison(**base, diff=diff, diff_low=float("nan"), diff_high=float("nan"),
+                          p=float("nan"), outcome="inconclusive")
+    diff, low, high, p = welch(a, b)
+    separate = sa["ci_low"] > sb["ci_high"] or sb["ci_low"] > sa["ci_high"]
+    if sa["std"] == 0 and sb["std"] == 0:
+        separate = diff != 0
+    if p < alpha and separate:
+        a_larger = diff > 0
+        outcome = "a better" if a_larger == higher else "b better"
+    else:
+        outcome = "within noise"
+    return Comparison(**base, diff=diff, diff_low=low, diff_high=high, p=p, outcome=outcome)
+
+
+def best_vs_runner_up(runs: pd.DataFrame, axis: str, metric: str) -> Comparison | None:
+    """Compares the two best values of `axis` on `metric` over all their runs."""
+    table = compare_axis(runs, axis, metric)
+    table = table[table["n"] > 0]
+    if len(table) < 2:
+        return None
+    first, second = table.iloc[0][axis], table.iloc[1][axis]
+    pick = lambda v: runs.loc[_equal(runs[axis], v), metric]  # noqa: E731
+    return compare(pick(first), pick(second), metric, (str(first), str(second)))
+
+
+def _equal(column: pd.Series, value) -> pd.Series:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return column.isna()
+    return column.astype(object) == value
+
+
+def best_config(runs: pd.DataFrame, axes: list[str], select: str, report: str) -> dict | None:
+    """The cell with the best mean `select` (a validation metric) over seeds.
+
+    Returns:
+        `{"config": {axis: value}, "select": summary, "report": summary}` with
+        the summaries of the selection metric and of the reported (test)
+        metric for that cell, or None when no cell has a finite value.
+    """
+    if not axes:
+        axes = ["cell_id"]
+    table = rank(aggregate(runs, axes, select), higher_is_better(select))
+    table = table[table["n"] > 0]
+    if table.empty:
+        return None
+    top = table.iloc[0]
+    config = {a: top[a] for a in axes}
+    mask = np.logical_and.reduce([_equal(runs[a], v) for a, v in config.items()])
+    return {"config": config, "select": summarize(runs.loc[mask, select]),
+            "report": summarize(runs.loc[mask, report]) if report in runs else None}
+
+
+def performance_profile(times: pd.DataFrame, taus=None) -> pd.DataFrame:
+    """Dolan & Moré performance profiles.
+
+    For each problem (row) the ratio of each method's (column) time to the
+    best time on that problem; rho(tau) is the fraction of problems whose
+    ratio is <= tau. NaN, inf and non-positive times (failures, divergences,
+    never reaching the target) count as infinite; a problem no method solved
+    counts as unsolved for everyone.
+
+    Args:
+        times: problems x methods table of times (e.g. seconds to target).
+        taus: Values of tau. Defaults to 1 ... the largest finite ratio.
+
+    Returns:
+        A DataFrame indexed by `tau` with one column per method.
+
+    Example:
+
+    >>> t = pd.DataFrame({"adam": [1.0, 2.0], "sgd": [2.0, np.inf]})
+    >>> performance_profile(t, taus=[1, 2]).to_dict("list")
+    {'adam': [1.0, 1.0], 'sgd': [0.0, 0.5]}
+    """
+    values = times.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    values = np.where(np.isfinite(values) & (values > 0), values, np.inf)
+    best = values.min(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = np.where(np.isfinite(best), values / best, np.inf)
+    if taus is None:
+        finite = ratios[np.isfinite(ratios)]
+        top = float(finite.max()) if finite.size else 1.0
+        taus = np.unique(np.concatenate([[1.0], np.sort(finite), [max(top, 1.0) * 1.05]]))
+    taus = np.asarray(list(taus), dtype=float)
+    n = max(len(values), 1)
+    rho = {m: [float((ratios[:, j] <= tau).sum()) / n for tau in taus]
+           for j, m in enumerate(times.columns)}
+    return pd.DataFrame(rho, index=pd.Index(taus, name="tau"))
+
+
+def time_to_target(runs: pd.DataFrame, column: str = "target_epoch") -> pd.Series:
+    """Time to the target per run, with "never" as inf.
+
+    Runs that failed, diverged or did not reach the target within their
+    epochs (NaN in `load_runs`) all become inf, as performance profiles and
+    the time-to-target findings require.
+    """
+    out = pd.to_numeric(runs[column], errors="coerce").astype(float)
+    return out.where(out.notna(), np.inf)
