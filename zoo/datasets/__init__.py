@@ -16,8 +16,9 @@ from zoo.registry import Registry
 
 DATASETS = Registry("dataset")
 
-from zoo.datasets.base import Dataset, split_arrays  # noqa: E402,F401
-from zoo.datasets import sklearn_sets  # noqa: E402,F401  (registers entries)
+from zoo.datasets.base import Dataset, carve_validation, from_arrays, split_arrays  # noqa: E402,F401
+from zoo.datasets import sklearn_sets, synthetic  # noqa: E402,F401  (register entries)
+from zoo.datasets import mnist1d_set, tabular_mixed, text_topics  # noqa: E402,F401
 
 
 def load(name: str, seed: int = 0, **kwargs) -> Dataset:
@@ -44,15 +45,17 @@ def load(name: str, seed: int = 0, **kwargs) -> Dataset:
                 f"{sorted(loaders)} followed by ':' and a name or path, or a registry "
                 "name (see `zoo datasets`)."
             )
-        return loaders[prefix](rest, seed=seed, **kwargs)
+        return _call(loaders[prefix], name, rest, seed=seed, **kwargs)
     builder = DATASETS.get(name)
     return _call(builder, name, seed=seed, **kwargs)
 
 
-def _call(builder, name, **kwargs):
+def _call(builder, name, *args, **kwargs):
     import inspect
 
-    params = inspect.signature(builder).parameters
+    params = dict(inspect.signature(builder).parameters)
+    for p in list(params)[: len(args)]:
+        params.pop(p)
     if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(kwargs) - set(params))
         if unknown:
@@ -60,7 +63,7 @@ def _call(builder, name, **kwargs):
                 f"Dataset {name!r} does not accept {unknown}: it accepts "
                 f"{sorted(set(params))}. Received: {', '.join(unknown)}"
             )
-    return builder(**kwargs)
+    return builder(*args, **kwargs)
 
 
 def _prefixed_loaders() -> dict:

@@ -91,6 +91,76 @@ class Dataset:
         return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def from_arrays(
+    name: str,
+    x: Any,
+    y: np.ndarray,
+    seed: int = 0,
+    task: str = "classification",
+    input_kind: str = "flat",
+    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    splits: dict | None = None,
+    **spec_fields,
+) -> Dataset:
+    """Builds a `Dataset` and its `DatasetSpec` from all examples of a set.
+
+    Splits `(x, y)` with `split_arrays` (unless `splits` is given) and fills
+    in the spec: input shape from `x`, class count from the labels, exact
+    split sizes. Classification labels become int32 class ids, regression
+    targets float32.
+
+    Args:
+        name: Dataset name for the spec.
+        x: Inputs: an array, or a dict of equally long column arrays
+            (tabular data; `feature_names` defaults to its keys).
+        y: Labels or targets.
+        seed: Split seed. Defaults to 0.
+        task: "classification" or "regression". Defaults to "classification".
+        input_kind: Spec input kind. Defaults to "flat".
+        fractions: Train / validation / test fractions.
+        splits: Ready-made splits to use instead of splitting `(x, y)`.
+        **spec_fields: Other `DatasetSpec` fields (`num_classes`,
+            `input_dtype`, `feature_names`, `extra`, ...).
+
+    Returns:
+        A `Dataset`.
+
+    Example:
+
+    >>> ds = from_arrays("blobs", np.zeros((10, 2)), np.arange(10) % 2,
+    ...                  fractions=(0.6, 0.2, 0.2))
+    """
+    if splits is None:
+        y = np.asarray(y)
+        y = y.astype("int32") if task == "classification" else y.astype("float32")
+        splits = split_arrays(x, y, seed=seed, fractions=fractions)
+    x_train, y_train = splits["train"]
+    if isinstance(x_train, dict):
+        spec_fields.setdefault("feature_names", tuple(x_train))
+        input_shape = (len(x_train),)
+    else:
+        input_shape = tuple(np.asarray(x_train).shape[1:])
+    if task == "classification":
+        num_classes = spec_fields.pop("num_classes", None) or int(
+            max(int(np.max(v[1])) for v in splits.values()) + 1
+        )
+        output_dim = num_classes
+    else:
+        num_classes = spec_fields.pop("num_classes", None)
+        output_dim = 1 if np.ndim(y_train) == 1 else int(np.shape(y_train)[1])
+    spec = DatasetSpec(
+        name=name,
+        task=task,
+        input_kind=input_kind,
+        input_shape=spec_fields.pop("input_shape", input_shape),
+        num_classes=num_classes,
+        output_dim=spec_fields.pop("output_dim", output_dim),
+        sizes={s: int(len(v[1])) for s, v in splits.items()},
+        **spec_fields,
+    )
+    return Dataset(spec, splits)
+
+
 def split_arrays(
     x: Any,
     y: np.ndarray,
@@ -145,3 +215,48 @@ def split_arrays(
         lambda a, ix: a[ix]
     )
     return {s: (take(x, ix), np.asarray(y)[ix]) for s, ix in index.items()}
+
+
+def carve_validation(x: Any, y: np.ndarray, seed: int = 0, fraction: float = 0.2,
+                     stratify: bool = True) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """Splits a training set into deterministic train and validation parts.
+
+    For datasets that come with their own test split (MNIST-1D, TFDS):
+    the test split stays fixed and only train / validation depend on `seed`.
+
+    Args:
+        x: Array (or dict of column arrays) with `len(y)` rows.
+        y: Targets.
+        seed: Split seed. Defaults to 0.
+        fraction: Fraction of rows for validation. Defaults to 0.2.
+        stratify: Keep class proportions for integer targets. Defaults to True.
+
+    Returns:
+        `((x_train, y_train), (x_val, y_val))`.
+
+    Raises:
+        ValueError: if `fraction` is not in (0, 1) or a part would be empty.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(
+            f"The validation fraction must be strictly between 0 and 1. "
+            f"Received: fraction={fraction}"
+        )
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    if stratify and np.issubdtype(y.dtype, np.integer):
+        groups = [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+    else:
+        groups = [rng.permutation(len(y))]
+    cut = [int(round(fraction * len(g))) for g in groups]
+    val = rng.permutation(np.concatenate([g[:c] for g, c in zip(groups, cut)]))
+    train = rng.permutation(np.concatenate([g[c:] for g, c in zip(groups, cut)]))
+    if len(val) == 0 or len(train) == 0:
+        raise ValueError(
+            f"Carving a validation fraction of {fraction} out of {len(y)} training "
+            "examples leaves an empty part: use more data or another fraction."
+        )
+    take = (lambda a, ix: {k: v[ix] for k, v in a.items()}) if isinstance(x, dict) else (
+        lambda a, ix: a[ix]
+    )
+    return (take(x, train), y[train]), (take(x, val), y[val])
