@@ -1,0 +1,189 @@
+"""`zoo bench` and `zoo results` (the argparse parser lives in `zoo.cli`).
+
+`bench(args)` loads and validates a suite (or a group of suites), then
+either prints the plan (`--dry-run`) or runs it, returning 0 when every run
+of this invocation finished and 1 when any failed. `results(args)` prints
+the store's runs as a table, CSV or JSON. Bad input raises `BenchInputError`
+(a `ValueError`), which `zoo.cli.main` turns into exit code 2.
+
+Example:
+
+$ zoo bench demo --set epochs=1 --dry-run
+$ zoo bench demo --workers 2
+$ zoo results --suite demo --format csv > demo.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+
+from benchmarks.driver import plan, run_suite
+from benchmarks.store import Store
+from benchmarks.suite import load_suites
+from zoo.registry import did_you_mean
+
+EXIT_OK, EXIT_FAILED = 0, 1
+METRICS = ("best_epoch", "epochs_run", "gen_gap", "wall_time", "samples_per_sec", "params",
+           "dead_fraction", "diverged_epoch")
+
+
+class BenchInputError(ValueError):
+    """Bad command-line input for `zoo bench` / `zoo results` (exit code 2)."""
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _table(title: str, columns: list[str], rows: list[list]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*["" if v is None else str(v) for v in r])
+    _console().print(table)
+
+
+def make_executor(args, run_fn=None):
+    """The executor chosen by `--executor`, `--workers` and `--address`."""
+    from benchmarks.executors import DEFAULT_RUN_FN, LocalExecutor, RayExecutor
+
+    if args.workers is not None and args.workers < 1:
+        raise BenchInputError(f"--workers must be at least 1. Received: --workers {args.workers}")
+    if args.address and args.executor != "ray":
+        raise BenchInputError(f"--address is the Ray cluster address: use it with --executor "
+                              f"ray. Received: --address {args.address}")
+    run_fn = run_fn or DEFAULT_RUN_FN
+    if args.executor == "ray":
+        return RayExecutor(address=args.address, num_cpus=args.workers, run_fn=run_fn)
+    return LocalExecutor(workers=args.workers, run_fn=run_fn)
+
+
+def dry_run(suites, store_path: str, retry_failed: bool) -> int:
+    """Prints each suite's cells and run counts without training."""
+    statuses = {}
+    if os.path.exists(store_path):
+        with Store(store_path) as store:
+            statuses = store.statuses()
+    for suite in suites:
+        work = plan(suite, statuses, retry_failed)
+        axes = list(suite.matrix)
+        cells = suite.cells()
+        rows = [[i + 1, *[json.dumps(c.get(a)) for a in axes]] for i, c in enumerate(cells)]
+        _table(f"{suite.name}: {len(cells)} cells", ["#", *axes] if axes else ["#"], rows)
+        print(f"{suite.name}: {len(cells)} cells x {len(suite.seeds)} seeds = {work.total} runs; "
+              f"{len(work.done)} already done, {len(work.failed)} failed (skipped"
+              f"{'' if not work.failed else ' unless --retry-failed'}), {len(work.tasks)} to run. "
+              f"{suite.epochs} epochs each, dataset {suite.dataset}, model {suite.model}.")
+    return EXIT_OK
+
+
+def bench(args, run_fn=None) -> int:
+    """Runs `zoo bench`; returns 0 if no run of this invocation failed, else 1.
+
+    Args:
+        args: Parsed `zoo bench` arguments (see `zoo.cli.build_parser`).
+        run_fn: Stand-in for `benchmarks.run.run_one` (a module-level
+            function or "module:qualname"); for tests.
+
+    Raises:
+        SuiteError / BenchInputError: for bad input (exit code 2).
+    """
+    suites = load_suites(args.suite, args.overrides)
+    if args.dry_run:
+        return dry_run(suites, args.store, args.retry_failed)
+    executor = make_executor(args, run_fn)
+    tensorboard_root = (os.path.join(os.path.dirname(os.path.abspath(args.store)), "tensorboard")
+                        if args.tensorboard else None)
+    failed = 0
+    with Store(args.store) as store:
+        try:
+            for suite in suites:
+                print(f"zoo bench {suite.name}: {len(suite.cells())} cells x "
+                      f"{len(suite.seeds)} seeds on {executor.describe()}; store {args.store}",
+                      flush=True)
+                summary = run_suite(suite, store, executor, args.retry_failed, tensorboard_root)
+                failed += summary.failed
+                print(f"zoo bench {suite.name}: {summary.ok} ok, {summary.diverged} diverged, "
+                      f"{summary.failed} failed, {summary.skipped} skipped (already in the "
+                      f"store) of {summary.total} runs.", flush=True)
+        finally:
+            executor.close()
+    if failed:
+        print(f"zoo bench: {failed} run(s) failed; see `zoo results --format json` for the "
+              f"errors, fix the cause and rerun with --retry-failed.", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _open_store(args) -> Store:
+    if not os.path.exists(args.store):
+        raise BenchInputError(f"No results store at {args.store}: run `zoo bench SUITE` first "
+                              f"(e.g. `zoo bench demo`) or pass --store PATH. "
+                              f"Received: --store {args.store}")
+    return Store(args.store)
+
+
+def _flat(run: dict) -> dict:
+    """A run as flat columns: ids, config axes, then metrics."""
+    record = run.get("record") or {}
+    row = {k: run.get(k) for k in ("run_id", "suite", "kind", "cell_id", "seed", "status")}
+    for key, value in run.get("config", {}).items():
+        row[key] = json.dumps(value) if isinstance(value, (dict, list)) else value
+    for key, value in (record.get("test") or {}).items():
+        row[f"test_{key}"] = value
+    for key in METRICS:
+        row[key] = record.get(key)
+    row["error"] = (run.get("error") or "").strip().splitlines()[0] if run.get("error") else None
+    return row
+
+
+def results(args) -> int:
+    """Runs `zoo results`: prints the store's runs as a table, CSV or JSON.
+
+    Raises:
+        BenchInputError: for a missing store or an unknown suite (exit code 2).
+    """
+    with _open_store(args) as store:
+        names = sorted({r["name"] for r in store.suites()} | set(
+            r[0] for r in store.conn.execute("SELECT DISTINCT suite FROM runs")))
+        if args.suite is not None and args.suite not in names:
+            raise BenchInputError(
+                f"No suite {args.suite!r} in {args.store}.{did_you_mean(args.suite, names)} "
+                f"Suites in the store: {', '.join(names) or 'none'}. Received: --suite "
+                f"{args.suite}")
+        runs = store.runs(args.suite)
+    if args.format == "json":
+        print(json.dumps(runs, indent=2, default=str))
+        return EXIT_OK
+    rows = [_flat(r) for r in runs]
+    if args.format == "csv":
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        return EXIT_OK
+    if not rows:
+        print(f"No runs in {args.store}" + (f" for suite {args.suite!r}." if args.suite else "."))
+        return EXIT_OK
+    config_keys = list(dict.fromkeys(k for r in runs for k in r["config"]))
+    varying = [k for k in config_keys
+               if len({json.dumps(r["config"].get(k), sort_keys=True) for r in runs}) > 1]
+    metrics = [m for m in ("test_accuracy", "test_loss") if any(m in row for row in rows)]
+    columns = ["suite", "run_id", *varying, "seed", "status", *metrics, "best_epoch",
+               "wall_time"]
+    _table(f"{len(rows)} runs in {args.store}", columns,
+           [[_fmt(row.get(c)) for c in columns] for row in rows])
+    return EXIT_OK
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value

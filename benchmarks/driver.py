@@ -1,0 +1,132 @@
+"""The driver: runs a `Suite` against a `Store`, resuming where it stopped.
+
+The driver is the store's one writer. It records the suite (its TOML text,
+description and claim), plans the runs (cells x seeds), skips the finished
+ones (`ok` / `diverged`), skips `failed` runs unless `retry_failed`, redoes
+`running` rows left by a crash, marks each run `running` when it is handed to
+a worker and writes its result when it comes back. Killing the driver at any
+moment loses no finished run and duplicates none: a rerun picks up the rest.
+
+Bench run ids are scoped by suite: `run_id({"suite": name, **config}, seed)`,
+so a cell that appears in two suites is stored once per suite; `cell_id` is
+the suite-independent `cell_id(config)`.
+
+Example:
+
+>>> suite = load_suite("demo")
+>>> with Store("runs/zoo.sqlite") as store, LocalExecutor() as pool:
+...     summary = run_suite(suite, store, pool)
+>>> summary.failed
+0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from benchmarks import identity
+from benchmarks.executors import Task
+from benchmarks.progress import Progress
+from benchmarks.store import FINISHED, Store
+from benchmarks.suite import Suite
+
+
+@dataclasses.dataclass
+class Plan:
+    """The runs of a suite split by what the store already holds."""
+
+    tasks: list[Task]          # to run now
+    done: list[str]            # finished run ids, skipped
+    failed: list[str]          # failed run ids, skipped (no --retry-failed)
+    total: int                 # cells x seeds
+
+
+@dataclasses.dataclass
+class Summary:
+    """Counts of one invocation of a suite."""
+
+    suite: str
+    total: int
+    skipped: int = 0
+    ok: int = 0
+    diverged: int = 0
+    failed: int = 0
+
+
+def suite_run_id(suite_name: str, config: dict, seed: int) -> str:
+    """The store key of one run of a suite (see the module docstring)."""
+    return identity.run_id({"suite": suite_name, **config}, seed)
+
+
+def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
+         tensorboard_root: str | None = None) -> Plan:
+    """Splits a suite's runs into to-do and skipped, given the store's statuses.
+
+    Args:
+        suite: The validated suite.
+        statuses: `{run_id: status}` from `Store.statuses`.
+        retry_failed: Run `failed` runs again. Defaults to False.
+        tensorboard_root: If set, each run logs TensorBoard events to
+            `<root>/<suite>/<run_id>`.
+
+    Returns:
+        A `Plan`.
+    """
+    tasks, done, failed, total = [], [], [], 0
+    options = suite.run_options()
+    for config in suite.cells():
+        for seed in suite.seeds:
+            total += 1
+            rid = suite_run_id(suite.name, config, seed)
+            status = statuses.get(rid)
+            if status in FINISHED:
+                done.append(rid)
+            elif status == "failed" and not retry_failed:
+                failed.append(rid)
+            else:
+                run_options = dict(options)
+                if tensorboard_root:
+                    run_options["tensorboard_dir"] = os.path.join(tensorboard_root, suite.name,
+                                                                  rid)
+                tasks.append(Task(rid, config, seed, run_options))
+    return Plan(tasks, done, failed, total)
+
+
+def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
+              tensorboard_root: str | None = None, progress: Progress | None = None
+              ) -> Summary:
+    """Runs the unfinished runs of `suite` on `executor`, writing `store`.
+
+    Args:
+        suite: The validated suite.
+        store: The results store (this process is its one writer).
+        executor: A `LocalExecutor` or `RayExecutor` (anything with
+            `run(tasks, on_dispatch)` yielding `Result`s).
+        retry_failed: Run `failed` runs again. Defaults to False.
+        tensorboard_root: Root folder of TensorBoard logs, or None.
+        progress: Display; defaults to a `Progress` on stdout.
+
+    Returns:
+        A `Summary`; `summary.failed` counts runs of this invocation that failed.
+    """
+    store.put_suite(suite.name, suite.description, suite.claim, suite.source, suite.to_spec())
+    work = plan(suite, store.statuses(suite.name), retry_failed, tensorboard_root)
+    summary = Summary(suite.name, work.total, skipped=len(work.done) + len(work.failed))
+    if progress is None:
+        progress = Progress(len(work.tasks), list(suite.matrix), title=suite.name)
+
+    def dispatch(task: Task) -> None:
+        store.claim(task.run_id, suite.name, identity.cell_id(task.config), task.seed,
+                    task.config)
+
+    try:
+        for result in executor.run(work.tasks, on_dispatch=dispatch):
+            record = dict(result.record or {})
+            record.setdefault("options", result.task.options or None)
+            store.finish(result.task.run_id, result.status, record, result.error)
+            setattr(summary, result.status, getattr(summary, result.status) + 1)
+            progress.finished(result)
+    finally:
+        progress.close()
+    return summary

@@ -1,0 +1,324 @@
+"""Executors: run tasks (one cell x one seed) in worker processes or on Ray.
+
+Both executors take the run function by reference (default
+`benchmarks.run.run_one`, called as `run_fn(config, seed, options)` and
+returning `(status, record, error)`) and yield a `Result` per task as runs
+finish, in completion order. They compute; the caller (the driver) is the
+one writer of the store. `on_dispatch(task)` is called in the caller's
+process when a task is handed to a worker, so the driver can mark it
+`running` then.
+
+- `LocalExecutor`: a small pool of `multiprocessing` *spawn* processes (TF
+  is not fork-safe), one task in flight per worker, workers reused across
+  runs (importing TensorFlow takes seconds). Each worker limits TensorFlow to
+  `threads` threads, so parallel runs do not oversubscribe the cores. A
+  worker that dies (segfault, OOM kill, `os._exit`) is replaced and its task
+  comes back `failed` with "worker died (exit code N)".
+- `RayExecutor`: a Ray remote function per task on a running cluster
+  (`address`) or a local instance; at most one task per `threads` CPUs in
+  flight.
+
+Example:
+
+>>> with LocalExecutor(workers=2) as pool:
+...     for result in pool.run([Task("id1", config, seed=0)]):
+...         print(result.status)
+ok
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import importlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import traceback
+from typing import Any, Callable, Iterable, Iterator
+
+DEFAULT_RUN_FN = "benchmarks.run:run_one"
+DEFAULT_THREADS_PER_RUN = 2
+
+
+@dataclasses.dataclass
+class Task:
+    """One run to execute: a resolved config and a seed."""
+
+    run_id: str
+    config: dict
+    seed: int
+    options: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Result:
+    """What came back for a task; `status` is ok, diverged or failed."""
+
+    task: Task
+    status: str
+    record: dict | None
+    error: str | None = None
+
+
+def function_ref(fn: Callable | str) -> str:
+    """Returns "module:qualname" for a module-level function (or the string given).
+
+    Raises:
+        ValueError: for a lambda or nested function, which workers cannot import.
+    """
+    if isinstance(fn, str):
+        return fn
+    qualname = getattr(fn, "__qualname__", "")
+    if "<" in qualname or not getattr(fn, "__module__", None):
+        raise ValueError(f"The run function must be a module-level function that worker "
+                         f"processes can import. Received: run_fn={fn!r}")
+    return f"{fn.__module__}:{qualname}"
+
+
+def load_function(ref: str) -> Callable:
+    """Imports the function named by "module:qualname"."""
+    module, _, name = ref.partition(":")
+    obj = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def cpu_count() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        return os.cpu_count() or 1
+
+
+def limit_threads(threads: int) -> None:
+    """Limits TensorFlow / oneDNN threads (effective before TF is imported)."""
+    for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[var] = str(int(threads))
+
+
+def call_run(run_fn: Callable, task: Task) -> tuple[str, dict | None, str | None]:
+    """Calls the run function; an exception becomes a `failed` result."""
+    try:
+        status, record, error = run_fn(task.config, task.seed, task.options)
+    except Exception as e:  # run_one never raises, but a stand-in might
+        tail = "".join(traceback.format_exc().splitlines(keepends=True)[-12:])
+        return "failed", None, f"{type(e).__name__}: {e}\n{tail}"
+    if status not in ("ok", "diverged", "failed"):
+        return "failed", record, f"The run function returned status {status!r}. {error or ''}"
+    return status, record, error
+
+
+def _worker_main(conn, run_ref: str, threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
+    limit_threads(threads)
+    run_fn = load_function(run_ref)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        conn.send(call_run(run_fn, task))
+
+
+class _Worker:
+    def __init__(self, ctx, run_ref: str, threads: int):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, run_ref, threads),
+                                   daemon=True, name="zoo-bench-worker")
+        self.process.start()
+        child.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout)
+        self.conn.close()
+
+
+class LocalExecutor:
+    """Runs tasks in reusable spawn worker processes on this machine.
+
+    Args:
+        workers: Number of worker processes. Defaults to
+            `cores // threads` (at least 1), and never more than the tasks.
+        threads: TensorFlow threads per run. Defaults to `cores // workers`
+            when `workers` is given, else 2 (at most the cores).
+        run_fn: The run function or its "module:qualname". Defaults to
+            `benchmarks.run.run_one`.
+    """
+
+    def __init__(self, workers: int | None = None, threads: int | None = None,
+                 run_fn: Callable | str = DEFAULT_RUN_FN):
+        cores = cpu_count()
+        if workers is not None and workers < 1:
+            raise ValueError(f"--workers must be at least 1. Received: workers={workers}")
+        if threads is None:
+            threads = max(1, cores // workers) if workers else min(DEFAULT_THREADS_PER_RUN, cores)
+        self.threads = max(1, int(threads))
+        self.workers = workers or max(1, cores // self.threads)
+        self.run_ref = function_ref(run_fn)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._pool: list[_Worker] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def describe(self) -> str:
+        return f"local: {self.workers} worker(s) x {self.threads} thread(s)"
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self._ctx, self.run_ref, self.threads)
+
+    def run(self, tasks: Iterable[Task], on_dispatch: Callable[[Task], Any] | None = None
+            ) -> Iterator[Result]:
+        """Runs tasks and yields their results as they finish."""
+        pending = collections.deque(tasks)
+        while len(self._pool) < min(self.workers, len(pending)):
+            self._pool.append(self._spawn())
+        idle = list(self._pool)
+        busy: dict[_Worker, Task] = {}
+        while pending or busy:
+            while pending and idle:
+                worker = idle.pop()
+                if not worker.process.is_alive():
+                    worker = self._replace(worker)
+                task = pending.popleft()
+                if on_dispatch:
+                    on_dispatch(task)
+                try:
+                    worker.conn.send(task)
+                except (OSError, ValueError):  # died while idle: the next wait reports it
+                    pass
+                busy[worker] = task
+            handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = set(multiprocessing.connection.wait(handles, timeout=5.0))
+            for worker, task in list(busy.items()):
+                if worker.conn not in ready and worker.process.sentinel not in ready:
+                    continue
+                message = None
+                if worker.conn.poll():
+                    try:
+                        message = worker.conn.recv()
+                    except (EOFError, OSError):
+                        message = None
+                del busy[worker]
+                if message is not None:
+                    idle.append(worker)
+                    yield Result(task, *message)
+                    continue
+                worker.process.join(1.0)
+                code = worker.process.exitcode
+                idle.append(self._replace(worker))
+                yield Result(task, "failed", None,
+                             f"worker died (exit code {code}) while running this task: a "
+                             f"crash, an out-of-memory kill or os._exit in the run. The "
+                             f"worker was replaced; the other runs continue.")
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.stop(timeout=1.0)
+        fresh = self._spawn()
+        self._pool[self._pool.index(worker)] = fresh
+        return fresh
+
+    def close(self) -> None:
+        """Stops the workers (killing any that do not exit)."""
+        for worker in self._pool:
+            worker.stop()
+        self._pool = []
+
+
+def _ray_task(run_ref: str, paths: list[str], threads: int, task: Task):
+    for path in paths:
+        if path not in sys.path and os.path.isdir(path):
+            sys.path.append(path)
+    limit_threads(threads)
+    return call_run(load_function(run_ref), task)
+
+
+class RayExecutor:
+    """Runs tasks as Ray remote functions.
+
+    Args:
+        address: Address of a running Ray cluster (`ray start --head`);
+            None starts a local instance, stopped on `close()`.
+        threads: CPUs (and TensorFlow threads) per run. Defaults to 1.
+        num_cpus: CPUs of a local instance. Defaults to all cores.
+        run_fn: The run function or its "module:qualname".
+    """
+
+    def __init__(self, address: str | None = None, threads: int | None = None,
+                 num_cpus: int | None = None, run_fn: Callable | str = DEFAULT_RUN_FN):
+        self.address = address
+        self.threads = max(1, int(threads or 1))
+        self.num_cpus = num_cpus
+        self.run_ref = function_ref(run_fn)
+        self._started = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def describe(self) -> str:
+        return f"ray: {self.address or 'local instance'}, {self.threads} CPU(s) per run"
+
+    def _init(self):
+        import ray
+
+        if not ray.is_initialized():
+            if self.address:
+                ray.init(address=self.address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=self.num_cpus or cpu_count(), include_dashboard=False,
+                         log_to_driver=False)
+                self._started = True
+        return ray
+
+    def run(self, tasks: Iterable[Task], on_dispatch: Callable[[Task], Any] | None = None
+            ) -> Iterator[Result]:
+        """Runs tasks on Ray and yields their results as they finish."""
+        ray = self._init()
+        remote = ray.remote(num_cpus=self.threads, max_retries=0)(_ray_task)
+        slots = max(1, int(ray.cluster_resources().get("CPU", 1) // self.threads))
+        paths = [p for p in sys.path if p]
+        pending = collections.deque(tasks)
+        in_flight = {}
+        while pending or in_flight:
+            while pending and len(in_flight) < slots:
+                task = pending.popleft()
+                if on_dispatch:
+                    on_dispatch(task)
+                in_flight[remote.remote(self.run_ref, paths, self.threads, task)] = task
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            for ref in done:
+                task = in_flight.pop(ref)
+                try:
+                    result = Result(task, *ray.get(ref))
+                except Exception as e:  # worker crash, node loss, ...
+                    result = Result(task, "failed", None,
+                                    f"Ray task failed: {type(e).__name__}: {str(e)[-2000:]}")
+                yield result
+
+    def close(self) -> None:
+        """Shuts down the local Ray instance this executor started."""
+        if self._started:
+            import ray
+
+            ray.shutdown()
+            self._started = False
