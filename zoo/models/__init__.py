@@ -12,6 +12,10 @@ Example:
 >>> from zoo.models import build
 >>> from zoo.datasets import load
 >>> model = build("mlp", load("digits").spec, depth=2, width=32)
+
+Token inputs: builders taking `vocab_size` get `spec.vocab_size` when
+`spec.input_dtype == "int32"`, else None. Custom layers are registered in
+`zoo.models.layers`; `load_model(path)` imports it before loading.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from zoo.registry import Registry, did_you_mean
 
 MODELS = Registry("model")
 
-from zoo.models import dense  # noqa: E402,F401  (registers entries)
+# Importing these modules registers their entries (none imports Keras at import time).
+from zoo.models import (  # noqa: E402,F401
+    attention, autoencoder, conv, dense, mnist1d_paper, recurrent)
 
 # Arguments every builder receives from the dataset spec, not axes.
 SPEC_ARGS = ("input_shape", "num_outputs", "task", "vocab_size")
@@ -69,5 +75,24 @@ def build(name: str, spec, **kwargs):
         "task": spec.task,
     }
     if "vocab_size" in params:
-        spec_kwargs["vocab_size"] = spec.vocab_size
+        # Token ids only: a float input (e.g. bag-of-words) keeps no embedding.
+        tokens = getattr(spec, "input_dtype", "float32") == "int32"
+        spec_kwargs["vocab_size"] = spec.vocab_size if tokens else None
     return builder(**spec_kwargs, **kwargs)
+
+
+def load_model(path, **kwargs):
+    """Loads a `.keras` file saved from a zoo model (custom layers registered first).
+
+    Args:
+        path: Path of a file written by `model.save("....keras")`.
+        **kwargs: Passed to `keras.saving.load_model` (e.g. `compile=False`).
+
+    Returns:
+        The `keras.Model`.
+    """
+    import keras
+
+    import zoo.models.layers  # noqa: F401  (registers zoo>PositionEmbedding)
+
+    return keras.saving.load_model(path, **kwargs)

@@ -16,20 +16,19 @@ MLP_AXES = ("activation", "initializer", "dropout", "regularizer", "depth", "wid
     defaults={"initializer": "glorot_uniform", "regularizer": None},
     tags=("baseline", "mnist1d-paper"),
     reference="Cox 1958; MNIST-1D paper baseline (Greydanus 2020)",
+    extra={"default_dataset": "digits"},
 )
 def logistic(input_shape, num_outputs, task="classification", initializer="glorot_uniform",
              regularizer=None):
     import keras
 
-    from zoo.models.layers import resolve_regularizer
+    from zoo.models.layers import kernel_args
 
     inputs = keras.Input(shape=input_shape, name="input")
     x = keras.layers.Flatten()(inputs)
     activation = "softmax" if task == "classification" else None
     outputs = keras.layers.Dense(num_outputs, activation=activation, dtype="float32",
-                                 kernel_initializer=initializer,
-                                 kernel_regularizer=resolve_regularizer(regularizer),
-                                 name="output")(x)
+                                 name="output", **kernel_args(initializer, regularizer))(x)
     return keras.Model(inputs, outputs, name="logistic")
 
 
@@ -43,20 +42,23 @@ def logistic(input_shape, num_outputs, task="classification", initializer="gloro
               "residual": False},
     tags=("baseline", "mnist1d-paper"),
     reference="Rumelhart, Hinton & Williams 1986",
+    extra={"default_dataset": "digits"},
 )
 def mlp(input_shape, num_outputs, task="classification", depth=2, width=64, activation="relu",
         initializer="glorot_uniform", dropout=0.0, regularizer=None, batch_norm=False,
         residual=False):
     import keras
 
-    from zoo.models.layers import output_head, resolve_regularizer
+    from zoo.models.checks import check_bool
+    from zoo.models.layers import check_common, kernel_args, output_head
 
+    check_common(activation, initializer, regularizer, dropout, depth=depth, width=width)
+    batch_norm, residual = check_bool("batch_norm", batch_norm), check_bool("residual", residual)
     inputs = keras.Input(shape=input_shape, name="input")
     x = keras.layers.Flatten()(inputs)
     for i in range(int(depth)):
-        h = keras.layers.Dense(width, kernel_initializer=initializer,
-                               kernel_regularizer=resolve_regularizer(regularizer),
-                               name=f"dense_{i}")(x)
+        h = keras.layers.Dense(int(width), name=f"dense_{i}",
+                               **kernel_args(initializer, regularizer))(x)
         if batch_norm:
             h = keras.layers.BatchNormalization(name=f"bn_{i}")(h)
         h = keras.layers.Activation(activation, name=f"act_{i}")(h)
