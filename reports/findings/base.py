@@ -1,0 +1,221 @@
+"""Findings: a claim, a rule computed from the runs, and its verdict.
+
+A rule is a function `rule(runs, epochs) -> Finding` registered under a claim
+id with `@finding("C6", title=...)`. Rules compare groups of runs with
+`compare_groups` (every seed counts; `reports.stats.compare` decides whether a
+difference exceeds seed noise) and turn the comparisons into a verdict with
+`decide`:
+
+- `supported`: at least one comparison favours the claim beyond seed noise,
+  none contradicts it, and those favouring it are at least as many as those
+  within noise;
+- `not supported`: at least one comparison contradicts the claim beyond seed
+  noise and none favours it;
+- `inconclusive`: anything else (mixed evidence, differences within noise,
+  fewer than two seeds per group, missing data).
+
+Each comparison is oriented so that side `a` is the one the claim says is
+better.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from reports import stats
+
+VERDICTS = ("supported", "not supported", "inconclusive")
+FINDINGS: dict[str, Callable] = {}
+EVIDENCE_COLUMNS = ["comparison", "metric", "claim_side", "mean_a", "ci_a", "n_a", "other_side",
+                    "mean_b", "ci_b", "n_b", "margin", "p", "result", "in_verdict"]
+
+
+@dataclasses.dataclass
+class Finding:
+    """The verdict of one claim over one suite's runs.
+
+    Args:
+        claim: Claim id, e.g. "C6".
+        title: The claim in a few words.
+        verdict: "supported", "not supported" or "inconclusive".
+        summary: Sentences with the numbers behind the verdict.
+        evidence: The comparisons (see `EVIDENCE_COLUMNS`) or any table.
+        figure: A matplotlib Figure, or None.
+    """
+
+    claim: str
+    title: str
+    verdict: str
+    summary: str
+    evidence: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    figure: object | None = None
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"A finding's verdict must be one of {', '.join(VERDICTS)}. "
+                             f"Received: verdict={self.verdict!r}")
+
+    @property
+    def key_evidence(self) -> str:
+        """The first sentence of the summary."""
+        return self.summary.split(". ")[0].rstrip(".") + "."
+
+
+def finding(claim: str, title: str):
+    """Registers `rule(runs, epochs) -> Finding` as the rule of `claim`.
+
+    The rule may return a Finding with any claim/title: they are set from the
+    decorator. Registering a claim twice raises ValueError.
+
+    Example:
+
+    >>> @finding("C99", title="Bigger is better")
+    ... def bigger(runs, epochs):
+    ...     checks = [compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8})]
+    ...     verdict, summary = decide(checks)
+    ...     return Finding("C99", "", verdict, summary, evidence_table(checks))
+    """
+
+    def register(rule):
+        if claim in FINDINGS:
+            raise ValueError(f"Claim {claim!r} already has a rule "
+                             f"({FINDINGS[claim].__module__}); one module per claim. "
+                             f"Received: claim={claim!r}")
+
+        @functools.wraps(rule)
+        def wrapped(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> Finding:
+            out = rule(runs, epochs if epochs is not None else pd.DataFrame())
+            out.claim, out.title = claim, title
+            return out
+
+        wrapped.claim, wrapped.title = claim, title
+        FINDINGS[claim] = wrapped
+        return wrapped
+
+    return register
+
+
+def evaluate(claim: str, runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> Finding:
+    """Runs the rule of `claim`; a rule that raises gives an inconclusive Finding
+    saying why, so one broken rule never stops a report.
+
+    Raises:
+        ValueError: for a claim without a rule (with did-you-mean).
+    """
+    if claim not in FINDINGS:
+        close = difflib.get_close_matches(str(claim), list(FINDINGS), n=3, cutoff=0.5)
+        hint = (" Did you mean " + " or ".join(repr(c) for c in close) + "?") if close else ""
+        raise ValueError(f"No finding rule for claim {claim!r}.{hint} Expected one of: "
+                         f"{', '.join(sorted(FINDINGS))}. Received: claim={claim!r}")
+    rule = FINDINGS[claim]
+    try:
+        return rule(runs, epochs)
+    except Exception as e:  # noqa: BLE001 - reported on the page instead
+        return Finding(claim, rule.title, "inconclusive",
+                       f"The rule could not be computed from these runs: "
+                       f"{type(e).__name__}: {e}.")
+
+
+def select(runs: pd.DataFrame, where) -> pd.DataFrame:
+    """Rows matching `where`: a boolean mask, or `{column: value or [values]}`."""
+    if isinstance(where, dict):
+        mask = np.ones(len(runs), dtype=bool)
+        for column, value in where.items():
+            if column not in runs:
+                return runs.iloc[0:0]
+            values = value if isinstance(value, (list, tuple, set)) else [value]
+            mask &= runs[column].astype(object).isin(list(values)).to_numpy()
+        return runs[mask]
+    return runs[np.asarray(where, dtype=bool)]
+
+
+def compare_groups(runs: pd.DataFrame, metric: str, a, b, names=None, higher=None,
+                   transform: Callable | None = None) -> stats.Comparison:
+    """Compares group `a` (the side the claim favours) with group `b` on `metric`.
+
+    Args:
+        runs: A `load_runs` frame (every seed is a value).
+        metric: Column to compare.
+        a: The group the claim says is better: a mask or `{column: value(s)}`.
+        b: The other group.
+        names: Display names. Defaults to the `where` values.
+        higher: Whether larger is better. Defaults to the metric's direction.
+        transform: Applied to the values first (e.g. `np.log10`, or a function
+            that maps "never reached" to a number).
+    """
+    values = []
+    for where in (a, b):
+        column = select(runs, where)[metric] if metric in runs else pd.Series(dtype=float)
+        column = pd.to_numeric(column, errors="coerce").astype(float)
+        values.append(transform(column) if transform else column)
+    if names is None:
+        names = [", ".join(plot_label(v) for v in w.values()) if isinstance(w, dict) else "a"
+                 for w in (a, b)]
+    return stats.compare(values[0], values[1], metric, names, higher=higher)
+
+
+def plot_label(value) -> str:
+    if isinstance(value, (list, tuple, set)):
+        return "/".join(str(v) for v in value)
+    return str(value)
+
+
+def result(c: stats.Comparison) -> str:
+    """"for", "against", "noise" or "too few seeds" for a comparison oriented
+    with the claim's side as `a`."""
+    return {"a better": "for", "b better": "against", "within noise": "noise"}.get(
+        c.outcome, "too few seeds")
+
+
+def evidence_table(checks: list[stats.Comparison], in_verdict: bool = True) -> pd.DataFrame:
+    """One row per comparison: both sides' mean and 95% CI half width, counts,
+    the margin in the claim's favour, Welch p, the result, and whether the
+    comparison counts towards the verdict (`in_verdict`)."""
+    rows = []
+    for c in checks:
+        sign = 1 if c.higher else -1
+        rows.append({"comparison": f"{c.a} vs {c.b}", "metric": c.metric, "claim_side": c.a,
+                     "mean_a": c.mean_a, "ci_a": (c.ci_a[1] - c.ci_a[0]) / 2, "n_a": c.n_a,
+                     "other_side": c.b, "mean_b": c.mean_b,
+                     "ci_b": (c.ci_b[1] - c.ci_b[0]) / 2, "n_b": c.n_b,
+                     "margin": sign * c.diff, "p": c.p, "result": result(c),
+                     "in_verdict": in_verdict})
+    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
+
+
+def decide(checks: list[stats.Comparison], what: str = "comparisons") -> tuple[str, str]:
+    """The verdict (see the module docstring) and a summary of the comparisons.
+
+    Returns:
+        `(verdict, summary)`; the summary's first sentence counts the
+        results, the next ones are the comparisons' own sentences.
+    """
+    results = [result(c) for c in checks]
+    n_for, n_against = results.count("for"), results.count("against")
+    n_noise, n_few = results.count("noise"), results.count("too few seeds")
+    if not checks or n_few == len(checks):
+        verdict = "inconclusive"
+    elif n_against and not n_for:
+        verdict = "not supported"
+    elif n_for and not n_against and n_for >= n_noise:
+        verdict = "supported"
+    else:
+        verdict = "inconclusive"
+    if not checks:
+        head = f"No {what} could be made from these runs"
+    else:
+        head = (f"{n_for} of {len(checks)} {what} favour the claim beyond seed noise, "
+                f"{n_against} contradict it, {n_noise} are within noise"
+                + (f", {n_few} have fewer than 2 seeds per side" if n_few else ""))
+    return verdict, head + ". " + " ".join(c.sentence() for c in checks)
+
+
+def never_as(penalty: float) -> Callable[[pd.Series], pd.Series]:
+    """A transform that replaces NaN/inf ("never reached") by `penalty`."""
+    return lambda s: s.where(np.isfinite(s), penalty)

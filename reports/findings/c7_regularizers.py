@@ -1,0 +1,79 @@
+"""C7: regularization narrows the train/validation gap of an overfitting model.
+
+Each run gets a `regularization` label from its config: the `regularizer`
+(e.g. "l2:1e-4"), `dropout` > 0, `early_stopping` and `weight_decay`, joined
+by "+", or "none". Each regularized label is compared with "none" on the
+generalization gap (`gen_gap`, lower is better) over every seed; validation
+accuracy at the best epoch is compared too and shown, but only the gap
+decides. The claim is about a model that overfits: when the unregularized
+runs show no gap beyond seed noise (the 95% CI of their gap includes 0) the
+finding is inconclusive.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from reports import plots, stats
+from reports.findings.base import Finding, compare_groups, decide, evidence_table, finding
+
+NONE = "none"
+
+
+def _truthy(value) -> bool:
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return value.lower() not in ("", "none", "false", "0")
+    return bool(value)
+
+
+def regularization(row: pd.Series) -> str:
+    """The regularization label of one run, e.g. "l2:1e-4+dropout:0.5" or "none"."""
+    parts = []
+    reg = row.get("regularizer")
+    if _truthy(reg) and str(reg).lower() != NONE:
+        parts.append(str(reg))
+    dropout = pd.to_numeric(pd.Series([row.get("dropout")]), errors="coerce").iloc[0]
+    if dropout == dropout and dropout > 0:
+        parts.append(f"dropout:{dropout:g}")
+    if _truthy(row.get("early_stopping")):
+        parts.append("early_stopping")
+    if _truthy(row.get("weight_decay")):
+        parts.append(f"weight_decay:{row.get('weight_decay')}")
+    return "+".join(parts) or NONE
+
+
+@finding("C7", title="Regularization narrows the gap between training and validation "
+                     "performance when a model overfits")
+def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+    if runs.empty:
+        return Finding("C7", "", "inconclusive", "No runs.")
+    runs = runs.assign(regularization=runs.apply(regularization, axis=1))
+    labels = [v for v in plots.order_values(runs["regularization"].tolist()) if v != NONE]
+    if NONE not in set(runs["regularization"]) or not labels:
+        return Finding("C7", "", "inconclusive",
+                       "Needs unregularized runs (\"none\") and at least one regularizer.")
+    accuracy = "best_val_accuracy" if "best_val_accuracy" in runs else "final_val_accuracy"
+    checks = [compare_groups(runs, "gen_gap", {"regularization": v},
+                             {"regularization": NONE}, higher=False) for v in labels]
+    side = [compare_groups(runs, accuracy, {"regularization": v}, {"regularization": NONE},
+                           higher=True) for v in labels if accuracy in runs]
+    verdict, summary = decide(checks, "regularizer comparisons (generalization gap)")
+    base = stats.summarize(runs.loc[runs["regularization"] == NONE, "gen_gap"])
+    if verdict != "inconclusive" and not base["ci_low"] > 0:
+        verdict = "inconclusive"
+        summary = (f"The unregularized model does not overfit beyond seed noise (gap "
+                   f"{base['mean']:.3g}, 95% CI {base['ci_low']:.3g} to {base['ci_high']:.3g}), "
+                   f"so the claim is not tested. " + summary)
+    evidence = pd.concat([evidence_table(checks), evidence_table(side, in_verdict=False)],
+                         ignore_index=True)
+    figure = plots.panels(runs, "regularization", ["gen_gap", accuracy], order=[NONE] + labels,
+                          title="Generalization gap and validation accuracy by regularization "
+                                "(mean, 95% CI)")
+    return Finding("C7", "", verdict, summary, evidence, figure)

@@ -1,0 +1,167 @@
+"""Finding rules: each verdict follows the data, flips when the data contradict
+the claim, and is inconclusive with one seed or overlapping noise.
+
+The rules take `load_runs`-shaped DataFrames, so these tests build them
+directly (no store, no TensorFlow).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports import findings, stats
+from reports.findings import FINDINGS, Finding, evaluate, finding
+
+SEEDS = (0, 1, 2)
+
+
+def frame(groups: dict, seeds=SEEDS, noise=0.0, **fixed) -> pd.DataFrame:
+    """Runs from `{(axis, value): {metric: mean}}`; seed i adds `noise * (i - 1)`."""
+    rows = []
+    for (axis, value), metrics in groups.items():
+        for i, seed in enumerate(seeds):
+            jitter = noise * (i - (len(seeds) - 1) / 2)
+            row = {"run_id": f"{axis}-{value}-{seed}", "seed": seed, "status": "ok",
+                   axis: value, **fixed}
+            row.update({k: (v + jitter * abs(v) if isinstance(v, float) else v)
+                        for k, v in metrics.items()})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def c6_runs(adam_epoch, sgd_epoch, **kw):
+    def m(epoch):
+        reached = epoch is not None
+        return {"target_epoch": float(epoch) if reached else np.nan, "target_reached": reached,
+                "target_seconds": float(epoch) * 0.5 if reached else np.nan,
+                "wall_time": 5.0, "epochs_run": 10, "target_metric": "val_accuracy",
+                "target_value": 0.9}
+
+    runs = frame({("optimizer", "adam"): m(adam_epoch), ("optimizer", "momentum"): m(adam_epoch),
+                  ("optimizer", "sgd"): m(sgd_epoch)}, epochs=10, **kw)
+    return runs
+
+
+def c2_runs(sat_ratio, relu_ratio, sat_loss, relu_loss, **kw):
+    return frame({("activation", "sigmoid"): {"grad_ratio": sat_ratio, "final_loss": sat_loss},
+                  ("activation", "tanh"): {"grad_ratio": sat_ratio, "final_loss": sat_loss},
+                  ("activation", "relu"): {"grad_ratio": relu_ratio, "final_loss": relu_loss}},
+                 **kw)
+
+
+def c5_runs(claimed: bool, **kw):
+    small = {"samples_per_sec": 100.0, "wall_time": 50.0, "loss_roughness": 0.2,
+             "test_accuracy": 0.95}
+    large = {"samples_per_sec": 5000.0, "wall_time": 2.0, "loss_roughness": 0.01,
+             "test_accuracy": 0.6}
+    if not claimed:
+        small, large = large, small
+    return frame({("batch_size", 1): small, ("batch_size", 32): {**small},
+                  ("batch_size", "full"): large}, **kw)
+
+
+def c7_runs(gap_none, gap_reg, **kw):
+    none = {"gen_gap": gap_none, "best_val_accuracy": 0.8, "dropout": 0.0}
+    reg = {"gen_gap": gap_reg, "best_val_accuracy": 0.85, "dropout": 0.0}
+    runs = frame({("regularizer", "none"): none, ("regularizer", "l2:1e-4"): reg,
+                  ("regularizer", "l1:1e-4"): reg}, early_stopping=False, **kw)
+    return runs
+
+
+CASES = {
+    "C6": (lambda **kw: c6_runs(3, None, **kw), lambda **kw: c6_runs(8, 2, **kw)),
+    "C2": (lambda **kw: c2_runs(1e-4, 0.8, 2.0, 0.3, **kw),
+           lambda **kw: c2_runs(0.9, 1e-4, 0.3, 2.0, **kw)),
+    "C5": (lambda **kw: c5_runs(True, **kw), lambda **kw: c5_runs(False, **kw)),
+    "C7": (lambda **kw: c7_runs(0.30, 0.05, **kw), lambda **kw: c7_runs(0.30, 0.50, **kw)),
+}
+
+
+@pytest.mark.parametrize("claim", sorted(CASES))
+@pytest.mark.parametrize("data,expected", [(0, "supported"), (1, "not supported")])
+def test_rule_follows_the_data(claim, data, expected):
+    runs = CASES[claim][data](noise=0.05)
+    out = FINDINGS[claim](runs, pd.DataFrame())
+    assert isinstance(out, Finding)
+    assert out.claim == claim and out.title
+    assert out.verdict == expected, out.summary
+    assert not out.evidence.empty
+    assert out.summary and "seed noise" in out.summary
+
+
+@pytest.mark.parametrize("claim", sorted(CASES))
+def test_one_seed_is_inconclusive(claim):
+    runs = CASES[claim][0](seeds=(0,))
+    out = FINDINGS[claim](runs, pd.DataFrame())
+    assert out.verdict == "inconclusive", out.summary
+
+
+@pytest.mark.parametrize("claim", ["C2", "C5", "C7"])
+def test_overlapping_noise_is_inconclusive(claim):
+    # Means favour the claim a little, but the seed spread is far larger.
+    small_effect = {"C2": lambda **kw: c2_runs(0.5, 0.6, 1.0, 0.95, **kw),
+                    "C5": lambda **kw: frame(
+                        {("batch_size", 1): {"samples_per_sec": 100.0, "wall_time": 10.0,
+                                             "loss_roughness": 0.1, "test_accuracy": 0.9},
+                         ("batch_size", 64): {"samples_per_sec": 105.0, "wall_time": 9.8,
+                                              "loss_roughness": 0.098,
+                                              "test_accuracy": 0.89}}, **kw),
+                    "C7": lambda **kw: c7_runs(0.30, 0.29, **kw)}[claim]
+    out = FINDINGS[claim](small_effect(noise=0.8), pd.DataFrame())
+    assert out.verdict == "inconclusive", out.summary
+
+
+def test_c6_never_reached_counts_as_slow_and_without_target_is_inconclusive():
+    out = FINDINGS["C6"](c6_runs(4, None, noise=0.0), pd.DataFrame())
+    assert out.verdict == "supported"
+    assert set(out.evidence["reached_b"]) == {"0/3"}
+    no_target = c6_runs(4, 6).assign(target_reached=None)
+    assert FINDINGS["C6"](no_target, pd.DataFrame()).verdict == "inconclusive"
+
+
+def test_c7_needs_an_overfitting_baseline():
+    runs = c7_runs(0.001, -0.2, noise=5.0)  # baseline gap indistinguishable from 0
+    out = FINDINGS["C7"](runs, pd.DataFrame())
+    assert out.verdict == "inconclusive"
+
+
+def test_failed_runs_do_not_break_rules():
+    runs = c2_runs(1e-4, 0.8, 2.0, 0.3, noise=0.05)
+    runs.loc[0, ["status", "grad_ratio", "final_loss"]] = ["failed", np.nan, np.nan]
+    assert FINDINGS["C2"](runs, pd.DataFrame()).verdict == "supported"
+
+
+def test_registry_and_errors():
+    assert {"C2", "C5", "C6", "C7"} <= set(FINDINGS)
+    with pytest.raises(ValueError, match="already has a rule"):
+        finding("C6", title="again")(lambda runs, epochs: None)
+    with pytest.raises(ValueError, match="Did you mean 'C6'"):
+        evaluate("C66", pd.DataFrame())
+    with pytest.raises(ValueError, match="verdict"):
+        Finding("C6", "t", "maybe", "s")
+    # A rule that raises gives an inconclusive finding, not an exception.
+    broken = evaluate("C6", pd.DataFrame({"optimizer": ["sgd"], "target_reached": [object()]}))
+    assert broken.verdict == "inconclusive"
+
+
+def test_new_rule_is_one_decorated_function():
+    @finding("C_TEST", title="Wider is better")
+    def wider(runs, epochs):
+        checks = [findings.compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8})]
+        verdict, summary = findings.decide(checks)
+        return Finding("", "", verdict, summary, findings.evidence_table(checks))
+
+    try:
+        runs = frame({("width", 64): {"test_accuracy": 0.9}, ("width", 8): {"test_accuracy": 0.7}},
+                     noise=0.01)
+        out = evaluate("C_TEST", runs)
+        assert (out.claim, out.title, out.verdict) == ("C_TEST", "Wider is better", "supported")
+        assert "64 beats 8" in out.summary
+    finally:
+        FINDINGS.pop("C_TEST")
+
+
+def test_compare_orientation_is_stable():
+    # The claim's side is `a`; for a lower-is-better metric a smaller a wins.
+    c = stats.compare([1.0, 1.1, 0.9], [3.0, 3.1, 2.9], "final_loss", ("a", "b"))
+    assert c.outcome == "a better" and findings.base.result(c) == "for"
