@@ -17,4 +17,4 @@ from zoo.registry import Registry
 PIPELINES = Registry("pipeline")
 
 from zoo.pipelines.base import Pipeline, apply, build  # noqa: E402,F401
-from zoo.pipelines import basic  # noqa: E402,F401  (registers entries)
+from zoo.pipelines import basic, image, selection, tabular, text  # noqa: E402,F401  (register entries)
