@@ -89,6 +89,11 @@ def check_keras_name(kind: str, value) -> None:
 
     if value is None or isinstance(value, dict):
         return
+    if kind == "initializer" and ":" in str(value):  # "name:scale", as the models accept
+        from zoo.models.layers import resolve_initializer
+
+        resolve_initializer(value)
+        return
     module = {"activation": "activations", "initializer": "initializers"}[kind]
     try:
         getattr(keras, module).get(value)
