@@ -38,7 +38,10 @@ AXES = ("optimizer", "learning_rate", "schedule", "batch_size", "activation", "i
         "regularizer", "dropout", "early_stopping", "weight_decay", "loss", "pipeline",
         "precision", "target", "train_samples", "split_seed", "device", "replicas",
         "jit_compile", "steps_per_execution", "model", "dataset", "dataset_options",
-        "pipeline_options")
+        "pipeline_options",
+        # Claim harness keys: C15 keeps test predictions (benchmarks/ensemble.py), C16
+        # pre-trains on some classes and fine-tunes on others (benchmarks/transfer.py).
+        "record_predictions", "train_classes", "pretrain")
 # Axes that are builder arguments: only valid for a model whose card lists them.
 MODEL_AXES = ("activation", "initializer", "regularizer", "dropout")
 # Execution options (`[options]`) that change what is computed: part of the config.

@@ -19,6 +19,7 @@ SuiteError: x.toml: epochs: expected a positive integer number of epochs ...
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any
 
 from benchmarks.suite import (AXES, CONFIG_OPTIONS, FIELDS, MODEL_AXES, RUN_OPTIONS, Suite,
@@ -60,11 +61,18 @@ def check_value(axis: str, value: Any) -> str | None:
         return "expected an integer >= 1"
     if axis == "split_seed" and not _is_int(value):
         return "expected an integer"
-    if axis == "jit_compile" and not isinstance(value, bool):
-        return "expected true or false"
+    if axis == "jit_compile" and not (isinstance(value, bool) or value == "auto"):
+        return "expected true, false or \"auto\""
     if axis == "early_stopping" and not (isinstance(value, (bool, dict)) or (
             _is_int(value) and value >= 0)):
         return "expected false, a patience (integer >= 0) or a table of EarlyStopping arguments"
+    if axis == "record_predictions" and not isinstance(value, bool):
+        return "expected true or false"
+    if axis == "train_classes" and not (value is None or (
+            isinstance(value, list) and value and all(_is_int(c) for c in value))):
+        return "expected a non-empty list of class ids, e.g. [5, 6, 7, 8, 9]"
+    if axis == "pretrain" and not (value is False or value is None or isinstance(value, dict)):
+        return "expected false or a table such as {classes = [0, 1, 2, 3, 4], epochs = 10}"
     if axis == "target":
         return _check_target(value)
     if axis in ("dataset_options", "pipeline_options") and not isinstance(value, dict):
@@ -212,7 +220,7 @@ def _check_axes(data: dict, errs: _Errors) -> None:
     for i, ex in enumerate(data.get("exclude", []) if isinstance(data.get("exclude"), list) else []):
         for axis in ex if isinstance(ex, dict) else []:
             if axis not in axes:
-                errs.add(f"[[exclude]] #{i + 1} {axis}", f"unknown axis.{did_you_mean(axis, axes)}"
+                errs.add(f"[[exclude]] #{i + 1} {axis}", f"unknown axis.{did_you_mean(axis, sorted(axes))}"
                          f" Expected an axis of [fixed] or [matrix]: "
                          f"{', '.join(list(fixed) + list(matrix))}")
 
@@ -228,28 +236,28 @@ def _placed(fixed: dict, matrix: dict, axis: str) -> list[tuple[str, Any]]:
 
 
 def _check_cells(suite: Suite, cells: list[dict], errs: _Errors) -> None:
+    """Runs `benchmarks.run.validate_config` on every cell, naming the field at fault."""
     try:
         from benchmarks.run import validate_config
     except ImportError:  # pragma: no cover - the run module is built alongside
-        return
-    base = cells[0]
-    checked = False
-    for section, table in (("[fixed]", suite.fixed), ("[matrix]", suite.matrix)):
-        for axis, values in table.items():
-            for value in values if section == "[matrix]" else [values]:
-                try:
-                    validate_config({**base, axis: value})
-                except ValueError as e:
-                    errs.add(f"{section} {axis}", str(e))
-                    checked = True
-    if checked:
         return
     for cell in cells:
         try:
             validate_config(cell)
         except ValueError as e:
-            varying = ", ".join(f"{a}={cell.get(a)!r}" for a in suite.matrix)
-            errs.add(f"cell ({varying or 'the only cell'})", str(e))
+            message = str(e)
+            key = re.search(r"Received: (\w+)=", message)
+            key = key.group(1) if key else None
+            if key in suite.matrix:
+                where = f"[matrix] {key}"
+            elif key in suite.fixed:
+                where = f"[fixed] {key}"
+            elif key in FIELDS:
+                where = key
+            else:
+                varying = ", ".join(f"{a}={cell.get(a)!r}" for a in suite.matrix)
+                where = f"cell ({varying or 'the only cell'})"
+            errs.add(where, message)
 
 
 def validate(data: dict, path: str, check_cells: bool = True) -> Suite:
