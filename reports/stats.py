@@ -140,9 +140,13 @@ def compare_axis(runs: pd.DataFrame, axis: str, metric: str, level: float = LEVE
 
 def pivot(runs: pd.DataFrame, rows: str, columns: str, metric: str) -> pd.DataFrame:
     """Mean of `metric` for each (rows, columns) pair, e.g. optimizer x learning rate."""
-    table = runs.pivot_table(index=rows, columns=columns, values=metric, aggfunc="mean",
-                             dropna=False)
-    return table
+    try:
+        return runs.pivot_table(index=rows, columns=columns, values=metric, aggfunc="mean",
+                                dropna=False)
+    except TypeError:  # mixed value types such as 32 and "full" do not sort together
+        text = runs.assign(**{rows: runs[rows].astype(str), columns: runs[columns].astype(str)})
+        return text.pivot_table(index=rows, columns=columns, values=metric, aggfunc="mean",
+                                dropna=False)
 
 
 @dataclasses.dataclass

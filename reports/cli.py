@@ -1,0 +1,90 @@
+"""`zoo report`: writes HTML, Markdown and CSV reports from the results store.
+
+For each suite: `<out>/<suite>/index.html` (one self-contained page),
+`summary.md`, `runs.csv`, `epochs.csv`. Without `--suite`, also
+`<out>/index.html` linking every suite with a table of findings.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from reports import data, html, markdown, plots
+from reports.analysis import SuiteReport, analyze_suite
+
+DEFAULT_OUT = os.path.join("runs", "reports")
+
+
+def write_suite(report: SuiteReport, out: str) -> str:
+    """Writes one suite's files under `<out>/<suite>/`; returns the HTML path."""
+    folder = os.path.join(out, _safe(report.name))
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "index.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(html.render_suite(report))
+    with open(os.path.join(folder, "summary.md"), "w", encoding="utf-8") as f:
+        f.write(markdown.render_suite(report))
+    report.runs.to_csv(os.path.join(folder, "runs.csv"), index=False)
+    report.epochs.to_csv(os.path.join(folder, "epochs.csv"), index=False)
+    return path
+
+
+def _safe(name: str) -> str:
+    """A suite name as a folder name (path separators replaced)."""
+    out = "".join(ch if ch.isalnum() or ch in "-_.=" else "_" for ch in name).strip(".")
+    return out or "suite"
+
+
+def cross_suite_profile(reports: list[SuiteReport], method: str = "optimizer"):
+    """Performance profile of `method` over every suite that varies it and has a
+    target; None when fewer than two suites/problems qualify."""
+    frames = [r.runs for r in reports if method in r.axes and "target_reached" in r.runs
+              and r.runs["target_reached"].notna().any()]
+    if not frames:
+        return None
+    from reports.analysis import suite_profile
+
+    profile = suite_profile(pd.concat(frames, ignore_index=True), method)
+    return plots.performance_profile(profile, f"{method}, seconds to target")
+
+
+def build(store: str, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
+    """Builds the reports; returns `{"pages": {suite: path}, "index": path|None,
+    "reports": [SuiteReport]}`.
+
+    Raises:
+        FileNotFoundError: when the store does not exist.
+        ValueError: for an empty store or an unknown suite (with did-you-mean).
+    """
+    names = data.check_suite(store, suite)
+    rows = {r["name"]: r for r in data.load_suites(store).to_dict("records")}
+    reports = [analyze_suite(store, name, rows.get(name)) for name in names]
+    pages = {r.name: write_suite(r, out) for r in reports}
+    index = None
+    if suite is None:
+        index = os.path.join(out, "index.html")
+        with open(index, "w", encoding="utf-8") as f:
+            f.write(html.render_index(reports, cross_suite_profile(reports)))
+    return {"pages": pages, "index": index, "reports": reports}
+
+
+def report(args) -> int:
+    """Entry point of `zoo report` (arguments parsed by `zoo.cli`)."""
+    out = args.out or DEFAULT_OUT
+    result = build(args.store, args.suite, out)
+    for r in result["reports"]:
+        line = f"{r.name}: {len(r.runs)} runs"
+        bad = int((r.runs["status"] != "ok").sum())
+        if bad:
+            line += f" ({bad} not ok)"
+        print(line + f"; best {r.best_text}")
+        for sentence in r.sentences.values():
+            print(f"  {sentence}")
+        if r.finding is not None:
+            print(f"  {r.finding.claim} [{r.finding.verdict}] {r.finding.key_evidence}")
+        print(f"  -> {result['pages'][r.name]}")
+    if result["index"]:
+        print(f"index: {result['index']}")
+    return 0

@@ -1,0 +1,179 @@
+"""Self-contained HTML pages: inline CSS, base64 PNG figures, no scripts.
+
+Every string that comes from the store or a suite file (names, descriptions,
+config values, error messages) is HTML-escaped: tables go through
+`DataFrame.to_html(escape=True)` and text through `html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+
+from reports import plots
+from reports.analysis import SuiteReport
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
+max-width:1100px;padding:0 1em;color:#222;line-height:1.45}
+h1,h2,h3{line-height:1.2} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
+th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right;vertical-align:top}
+th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
+.scroll{overflow-x:auto;max-height:34em;overflow-y:auto}
+.badge{display:inline-block;padding:.1em .6em;border-radius:1em;font-size:.85em;
+font-weight:600;color:#fff;white-space:nowrap}
+.supported{background:#2e7d32}.not-supported{background:#c62828}.inconclusive{background:#757575}
+.finding{border:1px solid #ddd;border-radius:.5em;padding:.4em 1em;margin:1em 0;background:#fafafa}
+.desc{white-space:pre-wrap;color:#444} .status-failed{color:#c62828;font-weight:600}
+.status-diverged{color:#e65100;font-weight:600} figure{margin:1em 0} figcaption{color:#555}
+img{max-width:100%} code{background:#f4f4f4;padding:0 .2em} .muted{color:#777}
+"""
+
+
+def esc(value) -> str:
+    """HTML-escapes any value's text."""
+    return html.escape(plots.label(value) if not isinstance(value, str) else value, quote=True)
+
+
+def badge(verdict: str) -> str:
+    return (f'<span class="badge {esc(verdict.replace(" ", "-"))}">{esc(verdict)}</span>')
+
+
+def _number(x) -> str:
+    if isinstance(x, (float, np.floating)):
+        if math.isnan(x):
+            return ""
+        return f"{x:.4g}"
+    return str(x)
+
+
+def table(frame: pd.DataFrame, index: bool = False, max_rows: int | None = None) -> str:
+    """A DataFrame as an escaped HTML table in a scrolling box."""
+    if frame is None or frame.empty:
+        return '<p class="muted">(none)</p>'
+    shown = frame.head(max_rows) if max_rows else frame
+    out = shown.to_html(index=index, escape=True, border=0, na_rep="",
+                        float_format=lambda x: _number(x))
+    more = (f'<p class="muted">{len(frame) - len(shown)} more rows in the CSV files.</p>'
+            if max_rows and len(frame) > max_rows else "")
+    return f'<div class="scroll">{out}</div>{more}'
+
+
+def figure(title: str, fig, anchor: str | None = None) -> str:
+    ident = f' id="{esc(anchor)}"' if anchor else ""
+    return (f'<figure{ident}><img alt="{esc(title)}" src="data:image/png;base64,'
+            f'{plots.to_base64(fig)}"><figcaption>{esc(title)}</figcaption></figure>')
+
+
+def mean_ci(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """An `aggregate` table with a readable "mean ± CI" column first."""
+    out = frame.copy()
+    text = [("" if not np.isfinite(m) else f"{m:.4g}" + (f" ± {c:.2g}" if np.isfinite(c) else ""))
+            for m, c in zip(out["mean"], out["ci"])]
+    out.insert(list(out.columns).index("mean"), f"{metric} (mean ± 95% CI)", text)
+    return out
+
+
+def finding_block(finding, anchor: str = "finding") -> str:
+    if finding is None:
+        return ""
+    parts = [f'<div class="finding" id="{esc(anchor)}"><h3>{esc(finding.claim)}: '
+             f'{esc(finding.title)} {badge(finding.verdict)}</h3>',
+             f"<p>{esc(finding.summary)}</p>", table(finding.evidence)]
+    if finding.figure is not None:
+        parts.append(figure(f"{finding.claim}: {finding.title}", finding.figure,
+                            f"{anchor}-plot"))
+    return "\n".join(parts) + "</div>"
+
+
+def page(title: str, body: list[str]) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def _runs_table(report: SuiteReport) -> pd.DataFrame:
+    metrics = [m for m in (report.metric, report.select, "best_epoch", "epochs_run", "gen_gap",
+                           "target_epoch", "wall_time", "samples_per_sec") if m]
+    columns = ["run_id", "seed", "status"] + report.axes + list(dict.fromkeys(metrics))
+    frame = report.runs[[c for c in columns if c in report.runs]].copy()
+    frame["error"] = report.runs["error"].fillna("").map(
+        lambda e: e.strip().splitlines()[-1][:200] if e.strip() else "")
+    return frame
+
+
+def render_suite(report: SuiteReport) -> str:
+    """The suite's `index.html`."""
+    body = [f"<h1>Suite {esc(report.name)}</h1>"]
+    if report.description:
+        body.append(f'<p class="desc">{esc(report.description)}</p>')
+    n = len(report.runs)
+    counts = ", ".join(f"{c} {esc(s)}" for s, c in zip(report.status["status"],
+                                                       report.status["runs"]))
+    body.append(f"<p>{n} runs ({counts}). Varying axes: "
+                f"{esc(', '.join(report.axes) or 'none')}. Reported metric: "
+                f"<code>{esc(report.metric or 'none')}</code>, best configuration chosen on "
+                f"<code>{esc(report.select or 'none')}</code>.</p>")
+    if report.finding is not None:
+        body += ["<h2>Finding</h2>", finding_block(report.finding)]
+    body += ["<h2>Which configuration won?</h2>",
+             f"<p><b>Best configuration:</b> {esc(report.best_text)}.</p>"]
+    if report.sentences:
+        body.append("<ul>" + "".join(f"<li><b>{esc(axis)}</b>: {esc(s)}</li>"
+                                     for axis, s in report.sentences.items()) + "</ul>")
+    for axis, frame in report.axis_tables.items():
+        body += [f"<h3>By {esc(axis)} (marginalized over the other axes and seeds)</h3>",
+                 table(mean_ci(frame, report.metric))]
+    if report.pivot is not None:
+        body += [f"<h3>Mean {esc(report.metric)}: {esc(report.axes[0])} x "
+                 f"{esc(report.axes[1])}</h3>", table(report.pivot, index=True)]
+    if len(report.cells):
+        body += ["<h3>Cells ranked (statistics over seeds)</h3>",
+                 table(mean_ci(report.cells, report.metric), max_rows=200)]
+    if report.figures:
+        body.append("<h2>Plots</h2>")
+        body += [figure(title, fig) for title, fig in report.figures]
+    body += ["<h2>Runs</h2>", table(_runs_table(report), max_rows=500)]
+    problems = report.runs[report.runs["status"] != "ok"]
+    if len(problems):
+        body.append(f'<p class="status-failed">{len(problems)} runs did not finish ok '
+                    f"(failed, diverged or still running); they are listed above with their "
+                    f"status and error, and their metrics are left empty.</p>")
+    body += ["<h2>Provenance</h2>", table(report.provenance)]
+    return page(f"zoo report: {report.name}", body)
+
+
+def render_index(reports: list[SuiteReport], profile_fig=None) -> str:
+    """`<out>/index.html`: suites with links, and one row per claim."""
+    body = ["<h1>zoo benchmark reports</h1>", "<h2>Suites</h2>"]
+    rows = []
+    for r in reports:
+        counts = ", ".join(f"{c} {s}" for s, c in zip(r.status["status"], r.status["runs"]))
+        rows.append(f'<tr><td><a href="{esc(r.name)}/index.html">{esc(r.name)}</a></td>'
+                    f"<td>{esc(r.description)}</td><td>{esc(counts)}</td>"
+                    f"<td>{esc(r.best_text)}</td><td>"
+                    f"{badge(r.finding.verdict) if r.finding else ''}</td></tr>")
+    body.append("<table><tr><th>suite</th><th>description</th><th>runs</th>"
+                "<th>best configuration</th><th>finding</th></tr>" + "".join(rows) + "</table>")
+    findings = [r for r in reports if r.finding is not None]
+    if findings:
+        body.append("<h2>Findings</h2>")
+        rows = [f"<tr><td>{esc(r.finding.claim)}</td><td>{esc(r.finding.title)}</td>"
+                f"<td>{badge(r.finding.verdict)}</td><td>{esc(r.finding.key_evidence)}</td>"
+                f'<td><a href="{esc(r.name)}/index.html#finding">{esc(r.name)}</a></td></tr>'
+                for r in sorted(findings, key=lambda r: _claim_key(r.finding.claim))]
+        body.append("<table><tr><th>claim</th><th>title</th><th>verdict</th><th>key evidence"
+                    "</th><th>plot</th></tr>" + "".join(rows) + "</table>")
+    if profile_fig is not None:
+        body += ["<h2>Across suites</h2>",
+                 figure("Performance profile across suites (seconds to target)", profile_fig)]
+    return page("zoo reports", body)
+
+
+def _claim_key(claim: str):
+    digits = "".join(ch for ch in str(claim) if ch.isdigit())
+    return (int(digits) if digits else 10 ** 6, str(claim))

@@ -1,0 +1,61 @@
+"""`summary.md`: the suite's finding, winners and tables as Markdown text."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from reports import plots
+from reports.analysis import SuiteReport
+
+
+def _cell(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return plots.label(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(frame: pd.DataFrame, index: bool = False, max_rows: int = 100) -> str:
+    """A DataFrame as a GitHub-flavoured Markdown table (pipes escaped)."""
+    if frame is None or frame.empty:
+        return "(none)\n"
+    shown = frame.head(max_rows)
+    if index:
+        shown = shown.reset_index()
+    header = "| " + " | ".join(_cell(c) for c in shown.columns) + " |"
+    rule = "|" + "---|" * len(shown.columns)
+    rows = ["| " + " | ".join(_cell(v) for v in row) + " |"
+            for row in shown.itertuples(index=False)]
+    more = [f"\n({len(frame) - max_rows} more rows in runs.csv)"] if len(frame) > max_rows else []
+    return "\n".join([header, rule, *rows, *more]) + "\n"
+
+
+def render_suite(report: SuiteReport) -> str:
+    """The suite's `summary.md`."""
+    counts = ", ".join(f"{c} {s}" for s, c in zip(report.status["status"], report.status["runs"]))
+    out = [f"# Suite {report.name}\n", report.description + "\n" if report.description else "",
+           f"{len(report.runs)} runs ({counts}); varying axes: "
+           f"{', '.join(report.axes) or 'none'}; metric `{report.metric}`, selection on "
+           f"`{report.select}`.\n"]
+    f = report.finding
+    if f is not None:
+        out += [f"## Finding {f.claim}: {f.title}\n", f"**Verdict: {f.verdict}.** {f.summary}\n",
+                table(f.evidence)]
+    out += ["## Which configuration won?\n", f"Best configuration: {report.best_text}.\n"]
+    out += [f"- **{axis}**: {s}" for axis, s in report.sentences.items()]
+    out.append("")
+    for axis, frame in report.axis_tables.items():
+        out += [f"### By {axis}\n", table(frame)]
+    if report.pivot is not None:
+        out += [f"### Mean {report.metric}: {report.axes[0]} x {report.axes[1]}\n",
+                table(report.pivot, index=True)]
+    bad = report.runs[report.runs["status"] != "ok"]
+    if len(bad):
+        out += ["## Runs that did not finish ok\n",
+                table(bad[["run_id", "seed", "status", *report.axes, "error"]].assign(
+                    error=bad["error"].fillna("").map(
+                        lambda e: e.strip().splitlines()[-1][:160] if e.strip() else "")))]
+    out += ["## Provenance\n", table(report.provenance)]
+    return "\n".join(out)
