@@ -1,5 +1,185 @@
-"""One training run (one cell x one seed): `run_one`. Work in progress."""
+"""One training run: one cell (a resolved config) x one seed.
+
+`run_one(config, seed, options)` trains in the current process and returns
+`(status, record, error)`; it never raises for a training problem. Steps:
+seed everything -> load the dataset (split seed), keep `train_samples`,
+apply the pipeline -> build the model inside the `tf.distribute` strategy
+scope, under the precision policy -> optimizer (+ schedule, weight decay),
+loss and metrics -> `fit` with diagnostics callbacks -> evaluate the test
+split -> record (`benchmarks.store.RECORD_KEYS`).
+
+Which weights are evaluated: the weights the run ends with, EXCEPT with
+early stopping (`config["early_stopping"]` truthy), which restores the
+weights of its best epoch (lowest `val_loss`) before the test evaluation.
+`best_epoch` is argmin `val_loss` (1-based) either way; `evaluated_epoch`
+says which epoch's weights the `test` metrics come from.
+
+Status: "ok"; "diverged" when a loss became NaN/inf (training stops there,
+the history is kept up to that epoch, no test metrics); "failed" for any
+exception (the record holds what was measured before it, `error` is
+"ExceptionType: message" plus the traceback tail).
+
+`options` only change how a run executes, not what it computes:
+`tensorboard_dir` (write TensorBoard logs + HParams there), `peak_flops`
+(for MFU), `threads` (TensorFlow intra/inter-op threads), `run_id`.
+
+Example:
+
+>>> from benchmarks.run import run_one
+>>> status, record, error = run_one(
+...     {"dataset": "digits", "model": "mlp", "epochs": 2, "width": 16}, seed=0)
+>>> status, record["test"]["accuracy"] > 0.5
+('ok', True)
+"""
 
 from __future__ import annotations
 
-from benchmarks.run_config import RUN_DEFAULTS, validate_config  # noqa: F401
+import math
+import time
+
+from benchmarks.run_config import RUN_DEFAULTS, validate_config  # noqa: F401  (re-exported)
+
+
+def run_one(config: dict, seed: int, options: dict | None = None):
+    """Trains one config with one seed; returns `(status, record, error)`.
+
+    Args:
+        config: A resolved config (docs/ARCHITECTURE.md); missing keys take
+            `RUN_DEFAULTS`, model axes their card's defaults.
+        seed: The run's seed (weights, dropout, shuffling).
+        options: Execution options (`tensorboard_dir`, `peak_flops`,
+            `threads`, `run_id`). Defaults to None.
+
+    Returns:
+        `(status, record, error)`: status "ok" | "diverged" | "failed", a
+        record with every `RECORD_KEYS` key, and an error message or None.
+    """
+    from benchmarks.record import empty_record, format_error
+
+    record, start = empty_record(), time.perf_counter()
+    try:
+        status = _train({**RUN_DEFAULTS, **config}, seed, dict(options or {}), record)
+        error = None
+    except Exception as exc:  # a run never takes its worker down
+        status, error = "failed", format_error(exc)
+    record["wall_time"] = time.perf_counter() - start
+    return status, record, error
+
+
+def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
+    from benchmarks import devices, inputs, record as rec
+
+    record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
+                                             "replicas", "precision")}
+    record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})
+    record["host"], record["versions"] = devices.host_info(), devices.library_versions()
+    devices.prepare_devices(cfg, threads=options.get("threads"))
+    import keras
+
+    keras.backend.clear_session()
+    strategy, record["device"] = devices.make_strategy(cfg["device"], cfg["replicas"],
+                                                       cfg.get("tpu"))
+    from benchmarks.seeding import seed_everything
+
+    seed_everything(seed, deterministic=record["device"].startswith("cpu"))
+    ds, augmenter = inputs.prepare_dataset(cfg)
+    n_train = inputs.train_size(ds)
+    batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
+    record["options"]["batch_size"] = batch_size
+    with devices.precision_policy(cfg["precision"]):
+        model, loss, label_map = _compile(cfg, ds, strategy, n_train, batch_size)
+        record["params"] = int(sum(math.prod(w.shape) for w in model.trainable_weights))
+        train, val, test = inputs.make_datasets(ds, batch_size, seed, label_map, augmenter)
+        cbs = _callbacks(cfg, seed, options, ds, loss, label_map)
+        history = model.fit(train, validation_data=val, epochs=cfg["epochs"],
+                            callbacks=list(cbs.values()), shuffle=False, verbose=0)
+        _measure(record, cfg, options, model, history, cbs, ds, n_train)
+        if record["diverged_epoch"] is not None:
+            return "diverged"
+        record["test"] = {k: float(v) for k, v in
+                          model.evaluate(test, return_dict=True, verbose=0).items()}
+    return "ok"
+
+
+def _compile(cfg, ds, strategy, n_train, batch_size):
+    import zoo.models
+    from benchmarks.losses import resolve_loss
+    from benchmarks.optimizers import default_learning_rate, make_optimizer
+    from benchmarks.schedules import make_schedule
+
+    axes = {k: v for k, v in cfg.items() if k in zoo.models.accepted_axes(cfg["model"])}
+    spec = ds.spec
+    loss, metrics, label_map = resolve_loss(cfg["loss"], spec.task, spec.num_classes)
+    lr = cfg["learning_rate"]
+    if cfg["schedule"] not in (None, "constant"):
+        base = lr if lr is not None else default_learning_rate(cfg["optimizer"])
+        lr = make_schedule(cfg["schedule"], base, cfg["epochs"], math.ceil(n_train / batch_size))
+    with strategy.scope():
+        model = zoo.models.build(cfg["model"], spec, **axes)
+        optimizer = make_optimizer(cfg["optimizer"], lr, cfg["weight_decay"])
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                      jit_compile=cfg["jit_compile"],
+                      steps_per_execution=cfg["steps_per_execution"])
+    return model, loss, label_map
+
+
+def _callbacks(cfg, seed, options, ds, loss, label_map) -> dict:
+    """Named callbacks in the order they run (the timer first, dead units last)."""
+    import keras
+
+    from benchmarks import diagnostics as diag
+    from benchmarks.inputs import probe_batch
+
+    x_probe, y_probe = probe_batch(ds, 256, label_map)
+    cbs = {"timer": diag.EpochTimer(), "nan": keras.callbacks.TerminateOnNaN(),
+           "divergence": diag.DivergenceMonitor(), "lr": diag.LearningRateLog(),
+           "grads": diag.GradientNorms(x_probe, y_probe, loss)}
+    es = cfg["early_stopping"]
+    if es:
+        es_args = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
+        es_args.update(es if isinstance(es, dict) else
+                       {} if es is True else {"patience": int(es)})
+        cbs["early_stopping"] = keras.callbacks.EarlyStopping(**es_args)
+    if options.get("tensorboard_dir"):
+        from benchmarks.tensorboard_logs import tensorboard_callbacks
+
+        for i, cb in enumerate(tensorboard_callbacks(options["tensorboard_dir"], cfg, seed,
+                                                     options.get("run_id"))):
+            cbs[f"tensorboard_{i}"] = cb
+    cbs["dead"] = diag.DeadUnits(x_probe)  # after EarlyStopping: sees restored weights
+    return cbs
+
+
+def _measure(record, cfg, options, model, history, cbs, ds, n_train) -> None:
+    from benchmarks import diagnostics as diag
+    from benchmarks import record as rec
+
+    hist = rec.clean_history(history.history)
+    lrs = cbs["lr"].values
+    if lrs:
+        hist["learning_rate"] = lrs[: len(hist.get("loss", lrs))]
+    timer, es = cbs["timer"], cbs.get("early_stopping")
+    record["history"], record["epochs_run"] = hist, len(hist.get("loss", []))
+    record["monitor"] = "val_loss"
+    record["best_epoch"] = rec.best_epoch(hist, "val_loss")
+    record["evaluated_epoch"] = (es.best_epoch + 1 if es is not None and es.best_weights
+                                 is not None else record["epochs_run"])
+    record["gen_gap"], record["gen_gap_loss"] = rec.generalization_gaps(
+        hist, record["best_epoch"], ds.spec.task)
+    record["target"] = diag.reached_target(hist, timer.elapsed, cfg["target"])
+    record["epoch_times"], record["train_times"] = timer.epoch_times, timer.train_times
+    record.update(rec.throughput(timer.epoch_times, timer.train_times, n_train))
+    record["flops_per_example"] = diag.flops_per_example(model)
+    peak = options.get("peak_flops")
+    if peak and record["samples_per_sec"]:
+        record["mfu"] = record["flops_per_example"] * record["samples_per_sec"] / float(peak)
+    record["grad_layers"], record["grad_norms"] = cbs["grads"].layers, cbs["grads"].norms
+    dead = cbs["dead"]
+    record["dead_fraction"], record["dead_by_layer"] = dead.fraction, dead.by_layer
+    record["dead_history"], record["dead_note"] = dead.history, dead.note
+    diverged = cbs["divergence"].diverged_epoch
+    if diverged is None:  # TerminateOnNaN may stop before the epoch's logs are complete
+        bad = [i for i, v in enumerate(hist.get("loss", [])) if not math.isfinite(v)]
+        diverged = bad[0] + 1 if bad else None
+    record["diverged_epoch"] = diverged
+    record["peak_memory_mb"] = rec.peak_memory_mb()

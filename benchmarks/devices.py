@@ -1,0 +1,176 @@
+"""Where a run trains: `tf.distribute` strategies, mixed precision, host facts.
+
+`device` is "auto" (every GPU if there are any, else the CPU), "cpu", "gpu"
+or "tpu". Several GPUs get a `MirroredStrategy`; a TPU a `TPUStrategy`
+through `TPUClusterResolver`. For tests, `device="cpu"` with `replicas=N > 1`
+splits the CPU into N logical devices and mirrors over them: call
+`prepare_devices(config)` before anything else initializes TensorFlow (a
+fresh worker process).
+
+Example:
+
+>>> from benchmarks.devices import make_strategy, precision_policy
+>>> strategy, description = make_strategy("cpu")
+>>> with precision_policy("mixed_float16"), strategy.scope():
+...     model = build_model()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import socket
+import sys
+from importlib import metadata
+
+from zoo.registry import did_you_mean
+
+DEVICES = ("auto", "cpu", "gpu", "tpu")
+
+
+def prepare_devices(config: dict, threads: int | None = None) -> None:
+    """Splits the CPU into `config["replicas"]` logical devices when asked.
+
+    Acts for `device == "cpu"` and `replicas > 1`, and sets TensorFlow's
+    thread pools when `threads` is given. Both only take effect before
+    TensorFlow initializes its runtime (the first run of a worker process).
+
+    Args:
+        config: The resolved config (`device`, `replicas`).
+        threads: Intra- and inter-op threads, or None for TensorFlow's choice.
+
+    Raises:
+        RuntimeError: if TensorFlow is already initialized with fewer CPUs.
+    """
+    import tensorflow as tf
+
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        except RuntimeError:  # already initialized by an earlier run: keep its pools
+            pass
+    replicas = int(config.get("replicas", 1) or 1)
+    if config.get("device", "auto") != "cpu" or replicas <= 1:
+        return
+
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * replicas)
+    except RuntimeError:
+        have = len(tf.config.list_logical_devices("CPU"))
+        if have < replicas:
+            raise RuntimeError(
+                f"TensorFlow was initialized with {have} logical CPU device(s) before this "
+                f"run could split the CPU into {replicas}: run replicas > 1 on CPU in a fresh "
+                f"worker process (the local executor does). Received: replicas={replicas}"
+            ) from None
+
+
+def make_strategy(device: str = "auto", replicas: int = 1, tpu: str | None = None):
+    """Returns `(strategy, description)` for a device name.
+
+    Args:
+        device: "auto", "cpu", "gpu" or "tpu". Defaults to "auto".
+        replicas: Replicas wanted: logical CPUs for "cpu" (see
+            `prepare_devices`), the first this many GPUs for "gpu" ("auto"
+            uses every GPU). Defaults to 1.
+        tpu: TPU name or address for `TPUClusterResolver` (None: the local /
+            environment TPU).
+
+    Returns:
+        A `tf.distribute.Strategy` and a description such as
+        "cpu: MirroredStrategy with 2 replicas".
+
+    Raises:
+        ValueError: for an unknown device, or "gpu" on a host without GPUs.
+    """
+    import tensorflow as tf
+
+    if device not in DEVICES:
+        raise ValueError(f"Unknown device {device!r}.{did_you_mean(str(device), DEVICES)} "
+                         f"Expected one of: {', '.join(DEVICES)}. Received: device={device!r}")
+    gpus = tf.config.list_logical_devices("GPU")
+    replicas = int(replicas or 1)
+    if device == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "")
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        strategy = tf.distribute.TPUStrategy(resolver)
+        kind = "tpu"
+    elif device == "gpu" or (device == "auto" and gpus):
+        if not gpus:
+            raise ValueError(
+                "device='gpu' but TensorFlow sees no GPU on this host: use device='auto' "
+                "or 'cpu', or install a CUDA build of TensorFlow. Received: device='gpu'")
+        use = gpus[:replicas] if device == "gpu" else gpus  # "auto": every GPU
+        strategy = (tf.distribute.MirroredStrategy([d.name for d in use]) if len(use) > 1
+                    else tf.distribute.OneDeviceStrategy(use[0].name))
+        kind = "gpu"
+    elif replicas > 1:
+        cpus = tf.config.list_logical_devices("CPU")
+        if len(cpus) < replicas:
+            raise ValueError(
+                f"{replicas} CPU replicas need {replicas} logical CPU devices but TensorFlow "
+                f"has {len(cpus)}: call benchmarks.devices.prepare_devices(config) before "
+                f"TensorFlow initializes. Received: replicas={replicas}")
+        strategy = tf.distribute.MirroredStrategy([d.name for d in cpus[:replicas]])
+        kind = "cpu"
+    elif device == "cpu":
+        strategy, kind = tf.distribute.OneDeviceStrategy("/cpu:0"), "cpu"
+    else:
+        strategy, kind = tf.distribute.get_strategy(), "cpu"
+    n = strategy.num_replicas_in_sync
+    name = type(strategy).__name__
+    if name == "_DefaultDistributionStrategy":
+        name = "default strategy"
+    return strategy, f"{kind}: {name} with {n} replica{'s' if n != 1 else ''}"
+
+
+@contextlib.contextmanager
+def precision_policy(precision: str | None = "float32"):
+    """Sets the Keras global dtype policy for a block, restoring float32 after.
+
+    Args:
+        precision: A Keras dtype policy name: "float32", "mixed_float16",
+            "mixed_bfloat16", ... Defaults to "float32".
+    """
+    import keras
+
+    keras.mixed_precision.set_global_policy(precision or "float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def host_info() -> dict:
+    """Host facts for a record: hostname, platform, cpu count, python, GPUs."""
+    info = {"hostname": socket.gethostname(), "platform": platform.platform(),
+            "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
+            "processor": platform.processor() or platform.machine()}
+    try:
+        import tensorflow as tf
+
+        info["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+    except Exception:  # facts are best effort
+        info["gpus"] = []
+    return info
+
+
+def library_versions() -> dict:
+    """Versions of the libraries a record depends on ("none" when missing)."""
+    out = {}
+    for package in ("tensorflow", "keras", "numpy", "scikit-learn", "pandas",
+                    "keras-tuner", "tensorflow-datasets"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "none"
+    import zoo
+
+    out["zoo"] = zoo.__version__
+    out["python"] = sys.version.split()[0]
+    return out

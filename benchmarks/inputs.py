@@ -1,0 +1,86 @@
+"""The data of one run: load, subset, preprocess, batch.
+
+`prepare_dataset(config)` loads the dataset with the config's split seed,
+keeps the first `train_samples` training examples (deterministic: the split
+is already shuffled by its seed), and applies the pipeline, which adapts on
+the (possibly reduced) training split only. `make_datasets` turns the result
+into tf.data pipelines: the training split reshuffled each epoch with the
+run's seed and, if the pipeline has one, augmented batch by batch; the
+validation and test splits never augmented.
+
+Example:
+
+>>> ds, augmenter = prepare_dataset({"dataset": "digits", "train_samples": 200})
+>>> train, val, test = make_datasets(ds, batch_size=32, seed=0)
+"""
+
+from __future__ import annotations
+
+import zoo.datasets
+import zoo.pipelines
+
+EVAL_BATCH_SIZE = 256  # evaluation results do not depend on the batch size
+
+
+def _head(x, n: int):
+    return {k: v[:n] for k, v in x.items()} if isinstance(x, dict) else x[:n]
+
+
+def prepare_dataset(config: dict):
+    """Returns `(dataset, augmenter_or_None)` for a resolved config.
+
+    Raises:
+        ValueError: for an unknown dataset / pipeline or bad options.
+    """
+    ds = zoo.datasets.load(config["dataset"], seed=config.get("split_seed", 0),
+                           **(config.get("dataset_options") or {}))
+    n = config.get("train_samples")
+    if n:
+        x, y = ds.numpy("train")
+        splits = dict(ds.splits, train=(_head(x, n), y[:n]))
+        sizes = dict(ds.spec.sizes, train=len(y[:n]))
+        ds = ds.with_splits(splits, ds.spec.replace(sizes=sizes))
+    return zoo.pipelines.apply(config.get("pipeline") or "identity", ds,
+                               **(config.get("pipeline_options") or {}))
+
+
+def train_size(ds) -> int:
+    """Number of training examples."""
+    return len(ds.numpy("train")[1])
+
+
+def resolve_batch_size(batch_size, n_train: int) -> int:
+    """An int batch size; "full" means the whole training split."""
+    return n_train if batch_size == "full" else max(1, min(int(batch_size), n_train))
+
+
+def make_datasets(ds, batch_size: int, seed: int, label_map=None, augmenter=None):
+    """Returns `(train, validation, test)` batched `tf.data.Dataset`s.
+
+    Args:
+        ds: A `zoo.datasets.Dataset`.
+        batch_size: Training batch size.
+        seed: Shuffle seed of the training split.
+        label_map: `(x, y) -> (x, y)` for every split (e.g. one-hot labels), or None.
+        augmenter: Keras layer applied to training batches only, or None.
+    """
+
+    def train_map(x, y):
+        if augmenter is not None:
+            x = augmenter(x, training=True)
+        return label_map(x, y) if label_map is not None else (x, y)
+
+    use_train_map = augmenter is not None or label_map is not None
+    train = ds.tf_dataset("train", batch_size, shuffle=True, seed=seed,
+                          map_fn=train_map if use_train_map else None)
+    eval_batch = max(batch_size, EVAL_BATCH_SIZE)
+    val = ds.tf_dataset("validation", eval_batch, map_fn=label_map)
+    test = ds.tf_dataset("test", eval_batch, map_fn=label_map)
+    return train, val, test
+
+
+def probe_batch(ds, size: int = 256, label_map=None):
+    """The first `size` training examples (no augmentation): a fixed batch."""
+    x, y = ds.numpy("train")
+    x, y = _head(x, size), y[:size]
+    return label_map(x, y) if label_map is not None else (x, y)

@@ -1,0 +1,37 @@
+"""Seeding every random source of a run.
+
+`keras.utils.set_random_seed` seeds Python's `random`, NumPy and the
+TensorFlow/Keras seed generators (weight initialization, dropout, shuffling
+through the seeded tf.data pipeline). On CPU, TensorFlow's op determinism is
+switched on too, so the same config and seed give bit-identical histories.
+It stays on for the rest of the process (workers only run training).
+
+Example:
+
+>>> from benchmarks.seeding import seed_everything
+>>> seed_everything(0)
+"""
+
+from __future__ import annotations
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seeds Python, NumPy, TensorFlow and Keras; optionally deterministic ops.
+
+    Args:
+        seed: The run's seed (an int >= 0).
+        deterministic: Call `tf.config.experimental.enable_op_determinism()`.
+            Use it on CPU; some GPU ops have no deterministic kernel and then
+            raise. Defaults to True.
+
+    Raises:
+        TypeError: if the seed is not an int.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"A seed must be an int. Received: seed={seed!r}")
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(int(seed))
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()

@@ -1,0 +1,208 @@
+"""Tests of one training run: `benchmarks.run.run_one` and its helper modules.
+
+Every run is tiny (mlp of width 16 on digits, 1-2 epochs) so the file stays
+around a minute and a half on two shared CPU cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from benchmarks.identity import cell_id, run_id
+from benchmarks.store import RECORD_KEYS
+
+TINY = {"dataset": "digits", "model": "mlp", "epochs": 2, "depth": 2, "width": 16,
+        "batch_size": 64, "activation": "relu"}
+
+
+@pytest.fixture(scope="module")
+def ok_run():
+    from benchmarks.run import run_one
+
+    return run_one(TINY, seed=0)
+
+
+# --- identity and validation: no training ------------------------------------------------
+
+def test_identity_is_stable_and_sensitive():
+    config = {"dataset": "digits", "model": "mlp", "optimizer": "adam", "dataset_options": {}}
+    reordered = dict(reversed(list(config.items())))
+    assert run_id(config, 0) == run_id(reordered, 0)
+    assert len(run_id(config, 0)) == 16 and len(cell_id(config)) == 16
+    assert run_id(config, 0) != run_id(config, 1)
+    assert cell_id(config) != cell_id({**config, "optimizer": "sgd"})
+    assert run_id(config, 0) != run_id({**config, "dataset": "wine"}, 0)
+    with pytest.raises(TypeError, match="seed"):
+        run_id(config, "0")
+
+
+def test_identity_module_does_not_import_tensorflow():
+    code = ("import sys, benchmarks.identity, benchmarks.run, benchmarks.optimizers, "
+            "benchmarks.schedules, benchmarks.losses; "
+            "print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"optimizer": "adamm"}, "Did you mean 'adam'"),
+    ({"activation": "relux"}, "Did you mean 'relu'"),
+    ({"initializer": "he_normall"}, "Did you mean 'he_normal'"),
+    ({"schedule": "cosin"}, "Did you mean 'cosine'"),
+    ({"loss": "mse2"}, "Did you mean 'mse'"),
+    ({"precision": "mixed_float61"}, "Did you mean 'mixed_float16'"),
+    ({"device": "gpux"}, "Did you mean 'gpu'"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"learning_rate": -1.0}, "learning_rate"),
+])
+def test_validate_config_names_the_closest_valid_name(bad, message):
+    from benchmarks.run import validate_config
+
+    validate_config(TINY)
+    with pytest.raises(ValueError, match=message) as info:
+        validate_config({**TINY, **bad})
+    assert "Received:" in str(info.value)
+
+
+def test_schedules_and_optimizers_by_name():
+    from benchmarks.optimizers import OPTIMIZERS, make_optimizer
+    from benchmarks.schedules import SCHEDULES, make_schedule
+
+    for name in OPTIMIZERS:
+        make_optimizer(name)
+    assert float(make_optimizer("momentum").momentum) == 0.9
+    assert make_optimizer("nesterov").nesterov
+    assert float(make_optimizer("ftrl", learning_rate=0.1).learning_rate) == pytest.approx(0.1)
+    for name in SCHEDULES:
+        lr = make_schedule(name, 0.1, epochs=10, steps_per_epoch=10)
+        end = float(lr(100)) if callable(lr) else lr
+        assert end <= 0.1 + 1e-7
+    warm = make_schedule({"name": "warmup", "then": "cosine"}, 0.1, 10, 10)
+    assert float(warm(0)) < float(warm(10)) == pytest.approx(0.1)
+    assert float(warm(100)) == pytest.approx(0.0, abs=1e-7)
+
+
+# --- training runs -------------------------------------------------------------------------
+
+def test_ok_run_has_every_record_key_and_sane_values(ok_run):
+    status, record, error = ok_run
+    assert (status, error) == ("ok", None)
+    assert set(RECORD_KEYS) <= set(record)
+    hist = record["history"]
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert len(hist[key]) == 2 and all(isinstance(v, float) for v in hist[key])
+    assert 0.0 <= record["test"]["accuracy"] <= 1.0 and record["test"]["loss"] > 0
+    assert record["epochs_run"] == 2 and record["best_epoch"] in (1, 2)
+    assert record["grad_layers"] == ["dense_0", "dense_1", "output"]
+    assert all(len(v) == 2 and v[0] > 0 for v in record["grad_norms"].values())
+    assert 0.0 <= record["dead_fraction"] <= 1.0
+    assert set(record["dead_by_layer"]) == {"act_0", "act_1"}
+    assert record["params"] == 64 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10
+    assert record["flops_per_example"] == 6 * (64 * 16 + 16 * 16 + 16 * 10)
+    assert record["samples_per_sec"] > 0 and record["first_epoch_time"] > 0
+    assert record["compile_time"] >= 0 and record["wall_time"] > record["first_epoch_time"]
+    assert record["peak_memory_mb"] > 0 and record["mfu"] is None
+    assert record["device"].startswith("cpu") and record["diverged_epoch"] is None
+    assert record["versions"]["tensorflow"] and record["host"]["cpu_count"]
+    json.dumps(record)  # the store writes it as JSON
+
+
+def test_same_config_and_seed_give_identical_history(ok_run):
+    from benchmarks.run import run_one
+
+    status, record, _ = run_one(TINY, seed=0)
+    assert status == "ok"
+    assert record["history"] == ok_run[1]["history"]
+    assert record["test"] == ok_run[1]["test"]
+    assert record["grad_norms"] == ok_run[1]["grad_norms"]
+
+
+def test_huge_learning_rate_diverges():
+    from benchmarks.run import run_one
+
+    status, record, error = run_one({**TINY, "optimizer": "sgd", "learning_rate": 1e6,
+                                     "epochs": 3}, seed=0)
+    assert status == "diverged" and error is None
+    assert record["diverged_epoch"] == 1 and record["epochs_run"] == 1
+    assert record["test"] is None
+
+
+def test_an_exception_becomes_a_failed_run():
+    from benchmarks.run import run_one
+
+    status, record, error = run_one({**TINY, "dataset_options": {"bogus": 1}}, seed=0)
+    assert status == "failed"
+    assert error.startswith("ValueError: Dataset 'digits' does not accept ['bogus']")
+    assert "Traceback" in error and set(RECORD_KEYS) <= set(record)
+    assert record["wall_time"] > 0
+
+
+def test_early_stopping_evaluates_the_best_epoch():
+    from benchmarks.run import run_one
+
+    # 30 training examples and a wide net: val_loss bottoms out, then rises.
+    config = {**TINY, "train_samples": 30, "width": 128, "learning_rate": 0.01,
+              "epochs": 25, "early_stopping": 2}
+    status, record, _ = run_one(config, seed=0)
+    assert status == "ok"
+    assert record["best_epoch"] < record["epochs_run"] < 25
+    assert record["evaluated_epoch"] == record["best_epoch"]
+    assert record["epochs_run"] == record["best_epoch"] + 2
+
+
+def test_cosine_schedule_lowers_the_learning_rate():
+    from benchmarks.run import run_one
+
+    status, record, _ = run_one({**TINY, "schedule": "cosine", "learning_rate": 0.01}, seed=0)
+    lrs = record["history"]["learning_rate"]
+    assert status == "ok" and len(lrs) == 2 and lrs[1] < lrs[0] <= 0.01
+
+
+def test_mixed_precision_runs_and_restores_float32():
+    import keras
+
+    from benchmarks.run import run_one
+
+    status, record, error = run_one({**TINY, "precision": "mixed_float16", "epochs": 1,
+                                     "activation": "elu"}, seed=0)
+    assert (status, error) == ("ok", None)
+    assert keras.mixed_precision.global_policy().name == "float32"
+    # ELU units have a non-zero gradient everywhere: never dead, and the record says so.
+    assert record["dead_fraction"] == 0.0 and "never dead" in record["dead_note"]
+
+
+def test_tanh_has_no_dead_fraction_and_tensorboard_logs(tmp_path):
+    from benchmarks.run import run_one
+
+    status, record, _ = run_one({**TINY, "activation": "tanh", "epochs": 1}, seed=0,
+                                options={"tensorboard_dir": str(tmp_path), "run_id": "x"})
+    assert status == "ok" and record["dead_fraction"] is None
+    files = [f for _, _, fs in os.walk(tmp_path) for f in fs]
+    assert any("tfevents" in f for f in files)
+
+
+def test_mirrored_strategy_on_two_logical_cpus():
+    # Logical devices must be set before TensorFlow initializes: a fresh process.
+    code = textwrap.dedent(f"""
+        import json
+        from benchmarks.run import run_one
+        config = {{**{TINY!r}, "epochs": 1, "device": "cpu", "replicas": 2}}
+        status, record, error = run_one(config, seed=0)
+        print(json.dumps({{"status": status, "error": error, "device": record["device"],
+                           "grads": record["grad_norms"]}}))
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["status"] == "ok", result["error"]
+    assert "MirroredStrategy with 2 replicas" in result["device"]
+    assert all(len(v) == 1 for v in result["grads"].values())
