@@ -1,0 +1,265 @@
+"""`zoo bench` / `zoo results`: driver, executors, resume, failures, Ray.
+
+Most cases use stand-in run functions (module level, so spawn workers can
+import them) and never import TensorFlow in the workers; two cases train for
+real through `zoo.cli.main`.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from benchmarks.cli import bench
+from benchmarks.executors import LocalExecutor, RayExecutor, Task
+from benchmarks.store import Store
+from zoo.cli import build_parser, main
+
+SUITE = """
+name = "tiny"
+description = "2 x 2 tiny MLPs on digits"
+dataset = "digits"
+model = "mlp"
+epochs = 1
+seeds = [0]
+
+[fixed]
+depth = 1
+width = 8
+train_samples = 200
+
+[matrix]
+optimizer = ["sgd", "adam"]
+batch_size = [32, 64]
+"""
+
+
+def fake_ok(config, seed, options=None):
+    acc = 0.5 + 0.1 * (config["optimizer"] == "adam") + seed / 100
+    return "ok", {"test": {"accuracy": acc, "loss": 1.0 - acc}, "wall_time": 0.01,
+                  "options": options}, None
+
+
+def fake_adam_raises(config, seed, options=None):
+    if config["optimizer"] == "adam" and config["batch_size"] == 32:
+        raise RuntimeError("adam exploded on purpose")
+    return fake_ok(config, seed, options)
+
+
+def fake_adam_dies(config, seed, options=None):
+    if config["optimizer"] == "adam" and config["batch_size"] == 32:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return fake_ok(config, seed, options)
+
+
+def fake_slow(config, seed, options=None):
+    time.sleep(1.0)
+    return fake_ok(config, seed, options)
+
+
+def write_suite(tmp_path, text=SUITE):
+    path = tmp_path / "tiny.toml"
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def run_bench(argv, run_fn):
+    return bench(build_parser().parse_args(["bench", *argv]), run_fn=run_fn)
+
+
+def runs_of(store_path, suite="tiny"):
+    with Store(store_path) as store:
+        return store.runs(suite)
+
+
+def test_fake_matrix_records_every_run_and_skips_them_on_rerun(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--workers", "2", "--tensorboard"]
+    assert run_bench(args, fake_ok) == 0
+    out = capsys.readouterr().out
+    assert "[4/4]" in out and "optimizer=adam batch_size=64 seed=0 ok test_accuracy=0.6" in out
+    runs = runs_of(store)
+    assert len(runs) == 4 and {r["status"] for r in runs} == {"ok"}
+    assert all(r["attempts"] == 1 and r["cell_id"] for r in runs)
+    tb = runs[0]["record"]["options"]["tensorboard_dir"]
+    assert tb == os.path.join(str(tmp_path), "tensorboard", "tiny", runs[0]["run_id"])
+    with Store(store) as s:
+        assert s.suites()[0]["source"].startswith("\nname = \"tiny\"")
+    finished = {r["run_id"]: r["finished_at"] for r in runs}
+    assert run_bench(args, fake_ok) == 0
+    assert "4 skipped" in capsys.readouterr().out
+    assert {r["run_id"]: r["finished_at"] for r in runs_of(store)} == finished
+
+
+def test_failing_run_does_not_stop_the_others_and_retry_failed(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--workers", "1"]
+    assert run_bench(args, fake_adam_raises) == 1
+    runs = runs_of(store)
+    failed = [r for r in runs if r["status"] == "failed"]
+    assert len(runs) == 4 and len(failed) == 1
+    assert "RuntimeError: adam exploded on purpose" in failed[0]["error"]
+    # Failed runs are skipped without --retry-failed: nothing fails in this invocation.
+    assert run_bench(args, fake_ok) == 0
+    assert runs_of(store) == runs
+    assert run_bench(args + ["--retry-failed"], fake_ok) == 0
+    runs = {r["run_id"]: r for r in runs_of(store)}
+    assert runs[failed[0]["run_id"]]["status"] == "ok"
+    assert runs[failed[0]["run_id"]]["attempts"] == 2 and runs[failed[0]["run_id"]]["error"] is None
+
+
+def test_killed_worker_becomes_a_failed_run_and_the_pool_goes_on(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--workers", "1"]
+    assert run_bench(args, fake_adam_dies) == 1
+    runs = runs_of(store)
+    assert sorted(r["status"] for r in runs) == ["failed", "ok", "ok", "ok"]
+    error = next(r["error"] for r in runs if r["status"] == "failed")
+    assert "worker died (exit code -9)" in error
+
+
+def test_local_executor_direct(tmp_path):
+    tasks = [Task(f"r{i}", {"optimizer": "sgd", "batch_size": 8}, i) for i in range(3)]
+    dispatched = []
+    with LocalExecutor(workers=2, run_fn=fake_ok) as pool:
+        results = list(pool.run(tasks, on_dispatch=lambda t: dispatched.append(t.run_id)))
+        assert pool.threads == 1
+    assert sorted(r.task.run_id for r in results) == ["r0", "r1", "r2"]
+    assert sorted(dispatched) == ["r0", "r1", "r2"] and {r.status for r in results} == {"ok"}
+
+
+def test_dry_run_prints_cells_and_counts(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    path = write_suite(tmp_path)
+    assert main(["bench", path, "--store", store, "--dry-run", "--set", "seeds=[0,1]"]) == 0
+    out = capsys.readouterr().out
+    assert "4 cells x 2 seeds = 8 runs; 0 already done" in out and "adam" in out
+    assert not os.path.exists(store)
+    assert run_bench([path, "--store", store, "--set", "seeds=[0,1]"], fake_ok) == 0
+    capsys.readouterr()
+    assert main(["bench", path, "--store", store, "--dry-run", "--set", "seeds=[0,1,2]"]) == 0
+    assert "12 runs; 8 already done" in capsys.readouterr().out
+
+
+def test_bad_input_exits_2(tmp_path, capsys):
+    path = write_suite(tmp_path, SUITE.replace('"sgd"', '"sgdd"'))
+    assert main(["bench", path, "--store", str(tmp_path / "s.sqlite"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "tiny.toml: [matrix] optimizer: " in err and "Did you mean 'sgd'" in err
+    assert main(["bench", "demo", "--dry-run", "--set", "epochs=zero"]) == 2
+    assert "epochs: expected a positive integer" in capsys.readouterr().err
+    assert main(["bench", "demoo"]) == 2
+    assert "Did you mean 'demo'" in capsys.readouterr().err
+
+
+def test_results_formats_and_errors(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    assert main(["results", "--store", store]) == 2
+    assert "run `zoo bench SUITE` first" in capsys.readouterr().err
+    assert run_bench([write_suite(tmp_path), "--store", store, "--workers", "1"],
+                     fake_adam_raises) == 1
+    capsys.readouterr()
+    assert main(["results", "--store", store, "--format", "json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert len(runs) == 4
+    for run in runs:
+        assert {"run_id", "suite", "status", "seed", "config", "record", "error"} <= set(run)
+        assert run["suite"] == "tiny" and run["config"]["model"] == "mlp"
+    ok = [r for r in runs if r["status"] == "ok"]
+    assert all(r["record"]["test"]["accuracy"] > 0 for r in ok)
+    assert main(["results", "--store", store, "--suite", "tiny", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 5 and "test_accuracy" in lines[0] and "optimizer" in lines[0]
+    assert main(["results", "--store", store]) == 0
+    assert "test_accuracy" in capsys.readouterr().out
+    assert main(["results", "--store", store, "--suite", "tinny"]) == 2
+    assert "Did you mean 'tiny'?" in capsys.readouterr().err
+
+
+def test_end_to_end_2x2_real_training(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    assert main(["bench", write_suite(tmp_path), "--store", store, "--workers", "1"]) == 0
+    runs = runs_of(store)
+    assert len(runs) == 4 and {r["status"] for r in runs} == {"ok"}
+    for run in runs:
+        assert 0.0 <= run["record"]["test"]["accuracy"] <= 1.0
+        assert run["record"]["epochs_run"] == 1 and run["record"]["params"] > 0
+    assert "[4/4]" in capsys.readouterr().out
+
+
+def _resume_case(tmp_path, extra_env=None, run_fn=None):
+    """Starts `zoo bench` in its own process group, kills it after one finished run."""
+    store = str(tmp_path / "zoo.sqlite")
+    path = write_suite(tmp_path)
+    argv = ["bench", path, "--store", store, "--workers", "1"]
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+            f"from benchmarks.cli import bench; from zoo.cli import build_parser; "
+            f"sys.exit(bench(build_parser().parse_args({argv!r}), run_fn={run_fn!r}))")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 240
+    finished = []
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            if not os.path.exists(store):
+                continue
+            try:
+                with sqlite3.connect(store, timeout=5) as conn:
+                    finished = conn.execute("SELECT run_id, finished_at FROM runs WHERE status"
+                                            " IN ('ok', 'diverged')").fetchall()
+            except sqlite3.OperationalError:
+                continue
+            if finished:
+                break
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert finished, proc.stderr.read().decode()[-2000:]
+    before = dict(finished)
+    assert len(before) < 4, "the driver finished before it could be killed"
+    return store, argv, before
+
+
+def _check_resumed(store, before):
+    runs = runs_of(store)
+    assert len(runs) == 4 and len({r["run_id"] for r in runs}) == 4
+    assert {r["status"] for r in runs} == {"ok"}
+    for run in runs:
+        if run["run_id"] in before:
+            assert run["finished_at"] == before[run["run_id"]]
+            assert run["attempts"] == 1
+
+
+def test_resume_after_the_driver_is_killed(tmp_path):
+    store, argv, before = _resume_case(tmp_path, run_fn="test_bench:fake_slow")
+    with Store(store) as s:
+        assert "running" in s.statuses("tiny").values()  # left by the kill
+    assert run_bench(argv[1:], fake_ok) == 0
+    _check_resumed(store, before)
+
+
+@pytest.mark.slow
+def test_resume_after_the_driver_is_killed_real_training(tmp_path):
+    store, argv, before = _resume_case(tmp_path)
+    assert main(argv) == 0
+    _check_resumed(store, before)
+
+
+def test_ray_executor_on_a_local_instance(tmp_path):
+    pytest.importorskip("ray")
+    tasks = [Task(f"r{i}", {"optimizer": "adam", "batch_size": 8}, i) for i in range(3)]
+    tasks.append(Task("boom", {"optimizer": "adam", "batch_size": 32}, 0))
+    with RayExecutor(num_cpus=1, run_fn=fake_adam_raises) as executor:
+        results = {r.task.run_id: r for r in executor.run(tasks)}
+    assert {k: r.status for k, r in results.items()} == {
+        "r0": "ok", "r1": "ok", "r2": "ok", "boom": "failed"}
+    assert "adam exploded" in results["boom"].error
+    assert results["r2"].record["test"]["accuracy"] == pytest.approx(0.62)
