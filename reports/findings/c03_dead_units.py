@@ -1,0 +1,67 @@
+"""C3: ReLU units can die; leaky ReLU / ELU keep units alive.
+
+A unit is dead when its activation's gradient is zero for every input of a
+probe set. A leaky_relu or elu unit always has a non-zero gradient, so it is
+never dead *by construction* (the harness records 0.0 for them): their dead
+fraction says nothing. What can be compared is, at the high learning rate
+that makes ReLU units die, the outcome (test accuracy) of leaky ReLU / ELU vs
+ReLU. The claim is supported when the ReLU dead fraction at the highest rate
+is at least `MIN_DEAD` and above the lowest rate's beyond seed noise, and no
+alternative activation does worse than ReLU there beyond noise.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports.findings.base import Finding, finding
+from reports.findings.groups import (INCONCLUSIVE, NOT_SUPPORTED, bar_figure, compare_labels,
+                                     decide_all, evidence, fmt, label_runs, summary_table)
+
+TITLE = "ReLU units can die; leaky ReLU / ELU keep units alive"
+MIN_DEAD = 0.05
+ALIVE_BY_CONSTRUCTION = ("leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softplus")
+
+
+@finding("C3", title=TITLE)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+    if runs.empty or "learning_rate" not in runs or "activation" not in runs:
+        return Finding("C3", TITLE, INCONCLUSIVE, "Needs runs with learning_rate and "
+                       "activation axes.")
+    lrs = sorted(pd.to_numeric(runs["learning_rate"], errors="coerce").dropna().unique())
+    if len(lrs) < 2:
+        return Finding("C3", TITLE, INCONCLUSIVE, "Needs at least two learning rates.")
+    low, high = lrs[0], lrs[-1]
+
+    def label(row):
+        lr = float(row["learning_rate"])
+        tag = "high lr" if lr == high else ("low lr" if lr == low else None)
+        return None if tag is None else f"{row['activation']} @ {tag}"
+
+    groups = label_runs(runs, label)
+    present = list(dict.fromkeys(groups["group"]))
+    relu_hi, relu_lo = "relu @ high lr", "relu @ low lr"
+    dying = compare_labels(groups, relu_hi, relu_lo, "dead_fraction", higher=True)
+    alts = sorted({a for a in runs["activation"].astype(str) if a in ALIVE_BY_CONSTRUCTION})
+    guards = [compare_labels(groups, f"{alt} @ high lr", relu_hi, "test_accuracy")
+              for alt in alts]
+    result = decide_all([dying], guards) if alts else INCONCLUSIVE
+    if result != INCONCLUSIVE and dying.outcome == "a better" and dying.mean_a < MIN_DEAD:
+        result = NOT_SUPPORTED
+    summary = (f"ReLU dead-unit fraction {fmt(dying.mean_a)} at lr={fmt(high)} vs "
+               f"{fmt(dying.mean_b)} at lr={fmt(low)} ({dying.outcome}; dying counts when it "
+               f"is >= {MIN_DEAD} and beyond seed noise). Leaky ReLU / ELU units are never dead "
+               f"by construction (their gradient is never zero), so they are compared with "
+               f"ReLU on test accuracy at lr={fmt(high)}: "
+               + " ".join(c.sentence() for c in guards))
+    table = summary_table(groups, ["dead_fraction", "test_accuracy", "final_val_loss"], present)
+    figure = None
+    if present:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+        bar_figure(groups, "dead_fraction", "C3: dead-unit fraction (0 by construction for "
+                   "leaky/elu)", present, ax=axes[0])
+        bar_figure(groups, "test_accuracy", "C3: test accuracy", present, ax=axes[1])
+        figure = fig
+    return Finding("C3", TITLE, result, summary, evidence(table, [dying] + guards), figure)

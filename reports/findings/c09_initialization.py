@@ -1,0 +1,63 @@
+"""C9: too small or too large initial weights make signals vanish or explode;
+Glorot / He keep them stable.
+
+Initializers named "glorot_*", "he_*" or "lecun_*" (without a ":scale") are
+the standard ones; any other (e.g. "random_normal:0.001", "random_normal:1.0")
+is a scale under test. Each scale must end with a higher training loss than
+the best standard initializer, beyond seed noise; a diverged run counts as
+the worst finite loss of the suite. The log10 ratio of the first to the last
+layer's gradient norm (0 = balanced) is shown as the signal-flow evidence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reports.findings.base import Finding, finding
+from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, decide_all,
+                                     evidence, fmt, label_runs, summary_table, values)
+
+TITLE = "Weight initialization scale matters; Glorot / He keep signals stable"
+STANDARD = ("glorot", "he_", "lecun")
+
+
+def _is_standard(name: str) -> bool:
+    return str(name).startswith(STANDARD) and ":" not in str(name)
+
+
+@finding("C9", title=TITLE)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+    if runs.empty or "initializer" not in runs:
+        return Finding("C9", TITLE, INCONCLUSIVE, "Needs runs with an initializer axis.")
+    groups = label_runs(runs, lambda r: str(r["initializer"]))
+    loss = pd.to_numeric(groups.get("final_loss"), errors="coerce")
+    if "status" in groups:
+        loss = loss.where(~((groups["status"] == "diverged") & loss.isna()), loss.max())
+    ratio = pd.to_numeric(groups.get("grad_ratio"), errors="coerce").abs()
+    groups = groups.assign(final_loss=loss, log10_grad_ratio=np.log10(ratio))
+    names = list(dict.fromkeys(groups["group"]))
+    table = summary_table(groups, ["final_loss", "log10_grad_ratio", "test_accuracy"], names)
+    standard = [n for n in names if _is_standard(n)]
+    scaled = [n for n in names if not _is_standard(n)]
+    if not standard or not scaled:
+        return Finding("C9", TITLE, INCONCLUSIVE, f"Needs a Glorot/He initializer and a scaled "
+                       f"one; got {names}.", table)
+    means = {n: values(groups, n, "final_loss").mean() for n in standard}
+    best = min(standard, key=lambda n: means[n] if np.isfinite(means[n]) else np.inf)
+    checks = [compare_labels(groups, best, n, "final_loss") for n in scaled]
+    result = decide_all(checks)
+    flow = {r["group"]: r["log10_grad_ratio_mean"] for _, r in table.iterrows()}
+    summary = ("Final training loss: " + ", ".join(
+        f"{n} {fmt(values(groups, n, 'final_loss').mean())}" for n in names)
+        + f". Best standard initializer: {best}. " + " ".join(c.sentence() for c in checks)
+        + " log10(first / last layer gradient norm): "
+        + ", ".join(f"{n} {fmt(v)}" for n, v in flow.items()) + ".")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    bar_figure(groups, "final_loss", "C9: final training loss (diverged = worst)", names,
+               ax=axes[0])
+    bar_figure(groups, "log10_grad_ratio", "C9: log10 first/last layer gradient norm", names,
+               ax=axes[1])
+    return Finding("C9", TITLE, result, summary, evidence(table, checks), fig)

@@ -1,0 +1,39 @@
+"""C11: standardizing input features speeds up training."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports.findings.base import Finding, finding
+from reports.findings.groups import (INCONCLUSIVE, curves_figure, evidence, fmt, is_off,
+                                     label_runs, speed_comparison, summary_table, target_value)
+
+TITLE = "Standardizing input features speeds up training"
+RAW, STD = "raw features", "standardized"
+
+
+def _label(row: pd.Series):
+    pipeline = row.get("pipeline")
+    if is_off(pipeline) or str(pipeline) == "identity":
+        return RAW
+    return STD if "standard" in str(pipeline) else None
+
+
+@finding("C11", title=TITLE)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+    """Standardized vs raw features: epochs to the target (never reached =
+    epochs + 1) beyond noise, else final training loss beyond noise."""
+    if runs.empty:
+        return Finding("C11", TITLE, INCONCLUSIVE, "No runs.")
+    groups = label_runs(runs, _label)
+    result, checks = speed_comparison(groups, STD, RAW)
+    order = [g for g in (RAW, STD) if g in set(groups["group"])]
+    table = summary_table(groups, ["target_epoch", "final_loss", "test_accuracy"], order)
+    to_target, by_loss = checks
+    summary = (f"Epochs to val target {fmt(target_value(runs))} (never = epochs + 1): "
+               f"standardized {fmt(to_target.mean_a)} vs raw {fmt(to_target.mean_b)} "
+               f"({to_target.outcome}); final training loss {fmt(by_loss.mean_a)} vs "
+               f"{fmt(by_loss.mean_b)} ({by_loss.outcome}).")
+    figure = curves_figure(epochs, groups, "val_accuracy", "C11: validation accuracy",
+                           target_value(runs))
+    return Finding("C11", TITLE, result, summary, evidence(table, checks), figure)

@@ -1,0 +1,39 @@
+"""C14: convolutional and recurrent networks beat an MLP on signals whose patterns
+shift in position (MNIST-1D)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports.findings.base import Finding, finding
+from reports.findings.groups import (bar_figure, compare_labels, decide_all, evidence, fmt,
+                                     label_runs, summary_table)
+
+TITLE = "Convolutional and recurrent networks beat an MLP on shifted 1-D signals"
+METRIC = "test_accuracy"
+FAMILIES = (("cnn", "CNN"), ("conv", "CNN"), ("gru", "RNN"), ("lstm", "RNN"), ("rnn", "RNN"),
+            ("mlp", "MLP"), ("logistic", "logistic"))
+ORDER = ["logistic", "MLP", "CNN", "RNN"]
+
+
+def _family(row: pd.Series):
+    name = str(row.get("model", "")).lower()
+    return next((fam for key, fam in FAMILIES if key in name), None)
+
+
+@finding("C14", title=TITLE)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+    """CNN vs MLP and RNN (GRU) vs MLP test accuracy, each beyond noise."""
+    groups = label_runs(runs, _family) if not runs.empty else runs.assign(group=[])
+    order = [g for g in ORDER if g in set(groups.get("group", []))]
+    cnn = compare_labels(groups, "CNN", "MLP", METRIC)
+    rnn = compare_labels(groups, "RNN", "MLP", METRIC)
+    mlp = compare_labels(groups, "MLP", "logistic", METRIC)
+    table = summary_table(groups, [METRIC], order)
+    result = decide_all([cnn, rnn])
+    ranking = table.sort_values(f"{METRIC}_mean", ascending=False) if not table.empty else table
+    summary = ("Test accuracy ordering: " + " > ".join(
+        f"{r['group']} {fmt(r[f'{METRIC}_mean'])}" for _, r in ranking.iterrows())
+        + f". {cnn.sentence()} {rnn.sentence()}")
+    figure = bar_figure(groups, METRIC, "C14: MNIST-1D test accuracy", order) if order else None
+    return Finding("C14", TITLE, result, summary, evidence(table, [cnn, rnn], [mlp]), figure)

@@ -1,0 +1,236 @@
+"""Labelled groups of runs for the claim rules: per-group statistics, pairwise
+comparisons beyond seed noise, evidence rows and a bar plot.
+
+A claim rule labels each run (e.g. "logistic", "linear MLP", "relu MLP"),
+then asks whether one group beats another on a metric. The decision is
+`reports.stats.compare` (Welch p < 0.05 AND non-overlapping 95% intervals);
+this module only shapes its inputs and outputs so every rule reads the same.
+
+Verdicts use the vocabulary of `reports.findings.base.decide` (see
+`decide_all`): `supported` when every comparison the claim makes favours it
+beyond seed noise, `not supported` when one contradicts it beyond noise,
+`inconclusive` otherwise (within noise, or fewer than two seeds a side).
+
+Example:
+
+>>> groups = label_runs(runs, lambda r: "relu" if r["activation"] == "relu" else "other")
+>>> c = compare_labels(groups, "relu", "other", "test_accuracy")
+>>> c.outcome
+'a better'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from reports import stats
+from reports.findings.base import compare_groups, evidence_table
+
+INCONCLUSIVE, SUPPORTED, NOT_SUPPORTED = "inconclusive", "supported", "not supported"
+
+
+def label_runs(runs: pd.DataFrame, label: Callable[[pd.Series], str | None]) -> pd.DataFrame:
+    """Returns `runs` with a `group` column; rows labelled None are dropped."""
+    if runs.empty:
+        return runs.assign(group=pd.Series(dtype=object))
+    labels = runs.apply(label, axis=1)
+    out = runs.assign(group=labels)
+    return out[out["group"].notna()]
+
+
+def values(groups: pd.DataFrame, group: str, metric: str) -> pd.Series:
+    """The per-run values of `metric` in one group (NaN where missing)."""
+    if metric not in groups:
+        return pd.Series([np.nan] * int((groups["group"] == group).sum()), dtype=float)
+    return pd.to_numeric(groups.loc[groups["group"] == group, metric], errors="coerce")
+
+
+def compare_labels(groups: pd.DataFrame, a: str, b: str, metric: str,
+                   higher: bool | None = None, transform=None) -> stats.Comparison:
+    """`reports.findings.base.compare_groups` of label `a` (the side the claim
+    favours) vs label `b` on `metric`."""
+    return compare_groups(groups, metric, {"group": a}, {"group": b}, names=(a, b),
+                          higher=higher, transform=transform)
+
+
+def summary_table(groups: pd.DataFrame, metrics: list[str], order: list[str] | None = None
+                  ) -> pd.DataFrame:
+    """One row per group: runs, statuses, and mean / std / 95% CI / n per metric."""
+    order = order or list(dict.fromkeys(groups["group"]))
+    rows = []
+    for name in order:
+        part = groups[groups["group"] == name]
+        row = {"group": name, "runs": len(part)}
+        if "status" in part:
+            row["diverged"] = int((part["status"] == "diverged").sum())
+            row["failed"] = int((part["status"] == "failed").sum())
+        for m in metrics:
+            s = stats.summarize(values(groups, name, m))
+            row.update({f"{m}_mean": s["mean"], f"{m}_std": s["std"], f"{m}_ci": s["ci"],
+                        f"{m}_n": s["n"]})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def decide_all(required: list[stats.Comparison], guards: list[stats.Comparison] = ()
+               ) -> str:
+    """Verdict of a claim that needs every `required` comparison to favour it
+    (side `a` better beyond noise) while no `guard` comparison contradicts it
+    (side `a` not worse beyond noise).
+
+    Same vocabulary as `reports.findings.base.decide`: `inconclusive` when a
+    comparison has fewer than two seeds per side or a required one is within
+    noise; `not supported` when any comparison contradicts the claim beyond
+    noise; `supported` when every required one favours it.
+    """
+    checks = list(required) + list(guards)
+    if not required or any(c.outcome == "inconclusive" for c in checks):
+        return INCONCLUSIVE
+    if any(c.outcome == "b better" for c in checks):
+        return NOT_SUPPORTED
+    if all(c.outcome == "a better" for c in required):
+        return SUPPORTED
+    return INCONCLUSIVE
+
+
+def evidence(table: pd.DataFrame, checks: list[stats.Comparison],
+             side: list[stats.Comparison] = ()) -> pd.DataFrame:
+    """The per-group table followed by the comparisons (`evidence_table` rows;
+    `side` comparisons are shown with `in_verdict` False)."""
+    parts = [table, evidence_table(list(checks))]
+    if side:
+        parts.append(evidence_table(list(side), in_verdict=False))
+    return pd.concat([p for p in parts if not p.empty], ignore_index=True)
+
+
+def fmt(x) -> str:
+    """Short number for summaries ("nan" for missing)."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(x):
+        return str(x)
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def bar_figure(groups: pd.DataFrame, metric: str, title: str, order: list[str] | None = None,
+               log: bool = False, ax=None):
+    """Bar chart of the group means of `metric` with 95% CI error bars and the
+    individual seeds as dots. Returns the matplotlib Figure (Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = order or list(dict.fromkeys(groups["group"]))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(order) + 1.5), 3.2))
+    else:
+        fig = ax.figure
+    means, cis = [], []
+    for i, name in enumerate(order):
+        v = values(groups, name, metric)
+        s = stats.summarize(v)
+        means.append(s["mean"])
+        cis.append(0.0 if not math.isfinite(s["ci"]) else s["ci"])
+        finite = v[np.isfinite(v)]
+        ax.plot([i] * len(finite), finite, "k.", alpha=0.6, zorder=3)
+    ax.bar(range(len(order)), np.nan_to_num(means), yerr=cis, capsize=4, color="#8fb3d9")
+    ax.set_xticks(range(len(order)))
+    ax.set_xticklabels(order, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel(metric)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def is_off(value) -> bool:
+    """Whether a config cell means "off" (False, 0, None, NaN, "false", "none")."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, (int, float)) and value == 0:
+        return True
+    return str(value).strip().lower() in ("false", "0", "none", "", "null", "off")
+
+
+def epochs_to_target(groups: pd.DataFrame, group: str) -> pd.Series:
+    """Epochs to the target per run of a group, censored: a run that never
+    reached the target (or failed / diverged) counts as `epochs + 1`, one epoch
+    more than it was allowed, so it ranks last but keeps the seed count."""
+    part = groups[groups["group"] == group]
+    if part.empty:
+        return pd.Series(dtype=float)
+    reached = stats.time_to_target(part, "target_epoch")
+    budget = pd.to_numeric(part["epochs"], errors="coerce") if "epochs" in part else None
+    if budget is None or budget.isna().all():
+        budget = pd.Series(reached[np.isfinite(reached)].max() if np.isfinite(reached).any()
+                           else np.nan, index=part.index)
+    return reached.where(np.isfinite(reached), budget + 1)
+
+
+def speed_comparison(groups: pd.DataFrame, fast: str, slow: str, loss: str = "final_loss"
+                     ) -> tuple[str, list[stats.Comparison]]:
+    """Whether label `fast` trains faster than `slow`.
+
+    Fewer epochs to the target (never reached = epochs + 1) beyond noise
+    supports it, more contradicts it; when the epochs to target tie within
+    noise, the final training loss decides the same way. Returns
+    `(verdict, [epochs-to-target comparison, final-loss comparison])`.
+    """
+    to_target = stats.compare(epochs_to_target(groups, fast), epochs_to_target(groups, slow),
+                              "epochs_to_target", (fast, slow), higher=False)
+    by_loss = compare_labels(groups, fast, slow, loss, higher=False)
+    checks = [to_target, by_loss]
+    if to_target.outcome in ("a better", "b better", "inconclusive"):
+        return decide_all([to_target]), checks
+    return decide_all([by_loss]), checks
+
+
+def curves_figure(epochs: pd.DataFrame, groups: pd.DataFrame, metric: str, title: str,
+                  target: float | None = None):
+    """Mean +- std learning curves of `metric` per group (from `load_epochs`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    if epochs is None or epochs.empty or "run_id" not in epochs:
+        plt.close(fig)
+        return None
+    label = groups.set_index("run_id")["group"] if "run_id" in groups else pd.Series()
+    part = epochs[(epochs["metric"] == metric) & epochs["run_id"].isin(label.index)]
+    if part.empty:
+        plt.close(fig)
+        return None
+    part = part.assign(group=part["run_id"].map(label))
+    for name, g in part.groupby("group", sort=False):
+        curve = g.groupby("epoch")["value"].agg(["mean", "std"])
+        ax.plot(curve.index, curve["mean"], label=str(name))
+        ax.fill_between(curve.index, curve["mean"] - curve["std"].fillna(0),
+                        curve["mean"] + curve["std"].fillna(0), alpha=0.2)
+    if target is not None and np.isfinite(target):
+        ax.axhline(target, color="k", ls="--", lw=0.8, label="target")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def target_value(runs: pd.DataFrame) -> float | None:
+    """The target value of a suite's runs (from `target_value`), or None."""
+    if "target_value" not in runs:
+        return None
+    v = pd.to_numeric(runs["target_value"], errors="coerce").dropna()
+    return float(v.iloc[0]) if len(v) else None
