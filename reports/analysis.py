@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from reports import data, plots, stats
-from reports.findings import FINDINGS, Finding, evaluate
+from reports.findings import FINDINGS, LOAD_ERRORS, Finding, evaluate
 from reports.findings.c7_regularizers import regularization
 
 REGULARIZATION_AXES = ("regularizer", "dropout", "early_stopping", "weight_decay")
@@ -56,7 +56,7 @@ class SuiteReport:
         out = config
         if rep and rep.get("n"):
             ci = f" ± {rep['ci']:.3g}" if np.isfinite(rep["ci"]) else ""
-            out += f": {self.metric} {rep['mean']:.4g}{ci} ({rep['n']} seeds)"
+            out += f": {self.metric} {rep['mean']:.4g}{ci} ({rep['n']} seed{'s' * (rep['n'] > 1)})"
         return out + f", chosen on {self.select} {sel['mean']:.4g}"
 
 
@@ -68,6 +68,15 @@ def varying_axes(runs: pd.DataFrame) -> list[str]:
         if values.map(lambda v: json.dumps(v, default=str)).nunique() > 1:
             out.append(column)
     return out
+
+
+PRIMARY = ("optimizer", "activation", "batch_size", "regularizer", "initializer", "schedule",
+           "loss", "pipeline", "model", "learning_rate")
+
+
+def primary_axis(axes: list[str]) -> str:
+    """The axis a suite is mostly about (optimizer before learning_rate, ...)."""
+    return next((a for a in PRIMARY if a in axes), axes[0])
 
 
 def _first_present(runs: pd.DataFrame, names) -> str | None:
@@ -111,10 +120,9 @@ def _figures(report_runs: pd.DataFrame, epochs: pd.DataFrame, grads: pd.DataFram
             others = [a for a in axes if a != "learning_rate"]
             out.append(("Learning-rate sensitivity", plots.lr_sensitivity(
                 report_runs, metric, others[0] if others else None)))
-    if not grads.empty:
-        by = "activation" if "activation" in axes else (axes[0] if axes else None)
-        if by:
-            out.append((f"Per-layer gradient norms by {by}", plots.grad_norms(grads, by)))
+    by = next((a for a in ("activation", "initializer") if a in axes), None)
+    if not grads.empty and by:
+        out.append((f"Per-layer gradient norms by {by}", plots.grad_norms(grads, by)))
     if "batch_size" in axes:
         out.append(("Throughput and accuracy vs batch size",
                     plots.batch_size_tradeoff(report_runs, metric or "test_accuracy")))
@@ -123,9 +131,10 @@ def _figures(report_runs: pd.DataFrame, epochs: pd.DataFrame, grads: pd.DataFram
         out.append(("Generalization gap by regularization",
                     plots.gen_gap(labelled, "regularization")))
     if axes and "target_seconds" in report_runs and report_runs["target_reached"].notna().any():
-        profile = suite_profile(report_runs, axes[0])
-        out.append((f"Performance profile of {axes[0]} (seconds to target)",
-                    plots.performance_profile(profile, "seconds to target")))
+        method = primary_axis(axes)
+        profile = suite_profile(report_runs, method)
+        out.append((f"Performance profile of {method} (seconds to target)",
+                    plots.performance_profile(profile, f"{method}, seconds to target")))
     return [(title, fig) for title, fig in out if fig is not None]
 
 
@@ -174,13 +183,15 @@ def analyze_suite(store: str, name: str, suite_row: dict | None = None) -> Suite
             pivot = stats.pivot(runs, axes[0], axes[1], metric)
     if select:
         best = stats.best_config(runs, axes, select, metric or select)
-    claim = row.get("claim") or None
+    claim = row.get("claim") if isinstance(row.get("claim"), str) and row.get("claim") else None
     found = None
     if claim and claim in FINDINGS:
         found = evaluate(claim, runs, epochs)
     elif claim:
+        broken = "; ".join(f"{m}: {e}" for m, e in LOAD_ERRORS.items())
         found = Finding(claim, claim, "inconclusive",
-                        f"No rule is registered for claim {claim!r} yet.")
+                        f"No rule is registered for claim {claim!r}."
+                        + (f" Rule modules that failed to import: {broken}." if broken else ""))
     figures = _figures(runs, epochs, grads, axes, metric, tables)
     return SuiteReport(name=name, description=row.get("description") or "", claim=claim,
                        runs=runs, epochs=epochs, axes=axes, metric=metric, select=select,

@@ -80,8 +80,8 @@ def report(args) -> int:
         if bad:
             line += f" ({bad} not ok)"
         print(line + f"; best {r.best_text}")
-        for sentence in r.sentences.values():
-            print(f"  {sentence}")
+        for axis, sentence in r.sentences.items():
+            print(f"  {axis}: {sentence}")
         if r.finding is not None:
             print(f"  {r.finding.claim} [{r.finding.verdict}] {r.finding.key_evidence}")
         print(f"  -> {result['pages'][r.name]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -14,7 +15,12 @@ from reports.analysis import SuiteReport
 def _cell(value) -> str:
     if isinstance(value, (float, np.floating)):
         return "" if math.isnan(value) else f"{value:.4g}"
-    return plots.label(value).replace("|", "\\|").replace("\n", " ")
+    return text(plots.label(value)).replace("|", "\\|").replace("\n", " ")
+
+
+def text(value: str) -> str:
+    """Escapes HTML in user text: Markdown viewers render raw HTML."""
+    return html.escape(str(value), quote=False)
 
 
 def table(frame: pd.DataFrame, index: bool = False, max_rows: int = 100) -> str:
@@ -35,16 +41,18 @@ def table(frame: pd.DataFrame, index: bool = False, max_rows: int = 100) -> str:
 def render_suite(report: SuiteReport) -> str:
     """The suite's `summary.md`."""
     counts = ", ".join(f"{c} {s}" for s, c in zip(report.status["status"], report.status["runs"]))
-    out = [f"# Suite {report.name}\n", report.description + "\n" if report.description else "",
+    out = [f"# Suite {text(report.name)}\n",
+           text(report.description) + "\n" if report.description else "",
            f"{len(report.runs)} runs ({counts}); varying axes: "
            f"{', '.join(report.axes) or 'none'}; metric `{report.metric}`, selection on "
            f"`{report.select}`.\n"]
     f = report.finding
     if f is not None:
-        out += [f"## Finding {f.claim}: {f.title}\n", f"**Verdict: {f.verdict}.** {f.summary}\n",
+        out += [f"## Finding {text(f.claim)}: {text(f.title)}\n",
+                f"**Verdict: {f.verdict}.** {text(f.summary)}\n",
                 table(f.evidence)]
-    out += ["## Which configuration won?\n", f"Best configuration: {report.best_text}.\n"]
-    out += [f"- **{axis}**: {s}" for axis, s in report.sentences.items()]
+    out += ["## Which configuration won?\n", f"Best configuration: {text(report.best_text)}.\n"]
+    out += [f"- **{text(axis)}**: {text(s)}" for axis, s in report.sentences.items()]
     out.append("")
     for axis, frame in report.axis_tables.items():
         out += [f"### By {axis}\n", table(frame)]

@@ -111,9 +111,12 @@ def heatmap(table: pd.DataFrame, metric: str) -> Figure | None:
     ax.set_yticks(range(values.shape[0]), [label(v) for v in table.index])
     ax.set_xlabel(table.columns.name)
     ax.set_ylabel(table.index.name)
+    finite = values[np.isfinite(values)]
+    middle = (finite.min() + finite.max()) / 2
     for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, "—" if not np.isfinite(v) else f"{v:.3g}", ha="center", va="center",
-                color="white", fontsize="small")
+        ax.text(j, i, "no runs" if not np.isfinite(v) else f"{v:.3g}", ha="center",
+                va="center", fontsize="small",
+                color="black" if not np.isfinite(v) or v > middle else "white")
     fig.colorbar(image, ax=ax, label=metric)
     ax.set_title(f"mean {metric}")
     return fig
@@ -160,7 +163,9 @@ def grad_norms(grads: pd.DataFrame, by: str = "activation") -> Figure | None:
     ax.set_yscale("log")
     ax.set_xlabel("layer index (0 = input side)")
     ax.set_ylabel("gradient L2 norm (last epoch)")
-    ax.set_title(f"Per-layer gradient norms by {by} (mean, min-max over seeds)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(f"Per-layer gradient norms by {by}\n(mean, min-max band over seeds)",
+                 fontsize="medium")
     ax.legend(fontsize="small", title=by, title_fontsize="small")
     return fig
 
@@ -212,7 +217,8 @@ def performance_profile(profile: pd.DataFrame, what: str = "time to target") -> 
     fig, (ax,) = _figure()
     for method in profile.columns:
         ax.step(profile.index, profile[method], where="post", label=label(method))
-    ax.set_xscale("log")
+    if profile.index.max() > 10:
+        ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("tau (ratio to the best method)")
     ax.set_ylabel("fraction of problems within tau")

@@ -32,6 +32,7 @@ from reports import stats
 
 VERDICTS = ("supported", "not supported", "inconclusive")
 FINDINGS: dict[str, Callable] = {}
+LOAD_ERRORS: dict[str, str] = {}  # rule module -> import error
 EVIDENCE_COLUMNS = ["comparison", "metric", "claim_side", "mean_a", "ci_a", "n_a", "other_side",
                     "mean_b", "ci_b", "n_b", "margin", "p", "result", "in_verdict"]
 
@@ -111,6 +112,8 @@ def evaluate(claim: str, runs: pd.DataFrame, epochs: pd.DataFrame | None = None)
     if claim not in FINDINGS:
         close = difflib.get_close_matches(str(claim), list(FINDINGS), n=3, cutoff=0.5)
         hint = (" Did you mean " + " or ".join(repr(c) for c in close) + "?") if close else ""
+        if LOAD_ERRORS:
+            hint += f" Rule modules that failed to import: {LOAD_ERRORS}."
         raise ValueError(f"No finding rule for claim {claim!r}.{hint} Expected one of: "
                          f"{', '.join(sorted(FINDINGS))}. Received: claim={claim!r}")
     rule = FINDINGS[claim]
