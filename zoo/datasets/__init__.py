@@ -16,7 +16,8 @@ from zoo.registry import Registry
 
 DATASETS = Registry("dataset")
 
-from zoo.datasets.base import Dataset, carve_validation, from_arrays, split_arrays  # noqa: E402,F401
+from zoo.datasets.base import (  # noqa: E402,F401
+    Dataset, carve_validation, from_arrays, split_arrays)
 from zoo.datasets import sklearn_sets, synthetic  # noqa: E402,F401  (register entries)
 from zoo.datasets import mnist1d_set, tabular_mixed, text_topics  # noqa: E402,F401
 

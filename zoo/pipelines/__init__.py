@@ -17,4 +17,5 @@ from zoo.registry import Registry
 PIPELINES = Registry("pipeline")
 
 from zoo.pipelines.base import Pipeline, apply, build  # noqa: E402,F401
-from zoo.pipelines import basic, image, selection, tabular, text  # noqa: E402,F401  (register entries)
+# Importing the modules registers their entries.
+from zoo.pipelines import basic, image, selection, tabular, text  # noqa: E402,F401
