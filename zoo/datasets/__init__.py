@@ -68,11 +68,7 @@ def _call(builder, name, *args, **kwargs):
 
 
 def _prefixed_loaders() -> dict:
-    loaders = {}
-    try:
-        from zoo.datasets import files, tfds_loader
+    from zoo.datasets import files, tfds_loader  # light: TF / TFDS load inside the loaders
 
-        loaders.update(tfds=tfds_loader.load_tfds, csv=files.load_csv, parquet=files.load_parquet)
-    except ImportError:  # pragma: no cover - filled in by the datasets module
-        pass
-    return loaders
+    return {"tfds": tfds_loader.load_tfds, "csv": files.load_csv,
+            "parquet": files.load_parquet}
