@@ -16,7 +16,8 @@ import pandas as pd
 
 from reports.findings.base import Finding, finding
 from reports.findings.groups import (INCONCLUSIVE, NOT_SUPPORTED, bar_figure, compare_labels,
-                                     decide_all, evidence, fmt, label_runs, summary_table)
+                                     decide_all, evidence, fmt, label_runs, new_figure,
+                                     summary_table)
 
 TITLE = "ReLU units can die; leaky ReLU / ELU keep units alive"
 MIN_DEAD = 0.05
@@ -57,9 +58,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
     table = summary_table(groups, ["dead_fraction", "test_accuracy", "final_val_loss"], present)
     figure = None
     if present:
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+        fig, axes = new_figure(2, 10, 3.4)
         bar_figure(groups, "dead_fraction", "C3: dead-unit fraction (0 by construction for "
                    "leaky/elu)", present, ax=axes[0])
         bar_figure(groups, "test_accuracy", "C3: test accuracy", present, ax=axes[1])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reports.findings.base import Finding, finding
 from reports.findings.groups import (INCONCLUSIVE, NOT_SUPPORTED, compare_labels, decide_all,
-                                     evidence, fmt, label_runs, summary_table)
+                                     evidence, fmt, label_runs, new_figure, summary_table)
 
 TITLE = "A larger learning rate learns faster at first but can overshoot; a tiny one is slow"
 
@@ -72,12 +72,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
 
 
 def _figure(table: pd.DataFrame):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, (ax,) = new_figure(1, 5.5, 3.4)
     x = table["learning_rate"].astype(float)
     for metric, style in (("epoch1_loss", "o-"), ("final_loss", "s-")):
         mean = table[f"{metric}_mean"].astype(float)
@@ -91,5 +86,4 @@ def _figure(table: pd.DataFrame):
     ax.set_ylabel("training loss (diverged = worst)")
     ax.set_title("C4: loss after epoch 1 and at the end (red: diverged runs)", fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig

@@ -6,7 +6,7 @@ import pandas as pd
 
 from reports.findings.base import Finding, finding
 from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, decide_all,
-                                     evidence, fmt, is_off, label_runs, summary_table)
+                                     evidence, fmt, is_off, label_runs, new_figure, summary_table)
 
 TITLE = "Early stopping saves epochs and keeps the best weights"
 ORDER = ["no early stopping", "early stopping"]
@@ -29,9 +29,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                f"{fmt(keeps.mean_a)} vs {fmt(keeps.mean_b)}. {keeps.sentence()}")
     figure = None
     if not groups.empty:
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+        fig, axes = new_figure(2, 8, 3.2)
         order = [g for g in ORDER if g in set(groups["group"])]
         bar_figure(groups, "epochs_run", "C8: epochs run", order, ax=axes[0])
         bar_figure(groups, "test_accuracy", "C8: test accuracy", order, ax=axes[1])

@@ -16,7 +16,7 @@ import pandas as pd
 
 from reports.findings.base import Finding, finding
 from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, decide_all,
-                                     evidence, fmt, label_runs, summary_table, values)
+                                     evidence, fmt, label_runs, new_figure, summary_table, values)
 
 TITLE = "Weight initialization scale matters; Glorot / He keep signals stable"
 STANDARD = ("glorot", "he_", "lecun")
@@ -53,9 +53,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
         + f". Best standard initializer: {best}. " + " ".join(c.sentence() for c in checks)
         + " log10(first / last layer gradient norm): "
         + ", ".join(f"{n} {fmt(v)}" for n, v in flow.items()) + ".")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = new_figure(2, 10, 3.4)
     bar_figure(groups, "final_loss", "C9: final training loss (diverged = worst)", names,
                ax=axes[0])
     bar_figure(groups, "log10_grad_ratio", "C9: log10 first/last layer gradient norm", names,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from reports.findings.base import Finding, finding
-from reports.findings.groups import (bar_figure, compare_labels, decide_all, evidence, fmt,
-                                     is_off, label_runs, summary_table)
+from reports.findings.groups import (bar_figure, compare_labels, decide_all, evidence, fmt, is_off,
+                                     label_runs, new_figure, summary_table)
 
 TITLE = "Data augmentation reduces overfitting on small image sets"
 PLAIN, AUG = "no augmentation", "augmentation"
@@ -39,9 +39,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                f"({acc.outcome}). Training accuracy is measured on augmented batches.")
     figure = None
     if order:
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+        fig, axes = new_figure(2, 8, 3.2)
         bar_figure(groups, "gen_gap", "C13: generalization gap", order, ax=axes[0])
         bar_figure(groups, "test_accuracy", "C13: test accuracy", order, ax=axes[1])
         figure = fig

@@ -18,7 +18,7 @@ import pandas as pd
 
 from reports import stats
 from reports.findings.base import Finding, finding
-from reports.findings.groups import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, fmt
+from reports.findings.groups import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, fmt, new_figure
 
 TITLE = "An ensemble of networks beats its average member"
 
@@ -75,12 +75,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
         f"best member {fmt(r.member_best)}), gain {fmt(r.gain)}"
         + (" beyond seed noise" if r.beyond_noise else " within seed noise")
         for r in table.itertuples()) + "."
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, (ax,) = new_figure(1, 5, 3.2)
     x = np.arange(len(table))
     ax.errorbar(x - 0.1, table["member_mean"], yerr=(table["member_ci_high"]
                                                       - table["member_mean"]).fillna(0),
@@ -91,5 +86,4 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
     ax.set_ylabel("test accuracy")
     ax.set_title("C15: ensemble vs its members", fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return Finding("C15", TITLE, result, summary, table, fig)

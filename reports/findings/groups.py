@@ -118,18 +118,24 @@ def fmt(x) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
+def new_figure(ncols: int = 1, width: float = 5.5, height: float = 3.4):
+    """A matplotlib Figure with `ncols` axes, outside pyplot's global state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
 def bar_figure(groups: pd.DataFrame, metric: str, title: str, order: list[str] | None = None,
                log: bool = False, ax=None):
     """Bar chart of the group means of `metric` with 95% CI error bars and the
     individual seeds as dots. Returns the matplotlib Figure (Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     order = order or list(dict.fromkeys(groups["group"]))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(order) + 1.5), 3.2))
+        fig, (ax,) = new_figure(1, max(4.0, 1.3 * len(order) + 1.5), 3.2)
     else:
         fig = ax.figure
     means, cis = [], []
@@ -147,7 +153,6 @@ def bar_figure(groups: pd.DataFrame, metric: str, title: str, order: list[str] |
     if log:
         ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -198,20 +203,13 @@ def speed_comparison(groups: pd.DataFrame, fast: str, slow: str, loss: str = "fi
 def curves_figure(epochs: pd.DataFrame, groups: pd.DataFrame, metric: str, title: str,
                   target: float | None = None):
     """Mean +- std learning curves of `metric` per group (from `load_epochs`)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    if epochs is None or epochs.empty or "run_id" not in epochs:
-        plt.close(fig)
+    if epochs is None or epochs.empty or "run_id" not in epochs or "run_id" not in groups:
         return None
-    label = groups.set_index("run_id")["group"] if "run_id" in groups else pd.Series()
+    label = groups.set_index("run_id")["group"]
     part = epochs[(epochs["metric"] == metric) & epochs["run_id"].isin(label.index)]
     if part.empty:
-        plt.close(fig)
         return None
+    fig, (ax,) = new_figure(1)
     part = part.assign(group=part["run_id"].map(label))
     for name, g in part.groupby("group", sort=False):
         curve = g.groupby("epoch")["value"].agg(["mean", "std"])
@@ -224,7 +222,6 @@ def curves_figure(epochs: pd.DataFrame, groups: pd.DataFrame, metric: str, title
     ax.set_ylabel(metric)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 

@@ -1,0 +1,314 @@
+"""Claim suites and finding rules (C1, C3, C4, C8-C16).
+
+Each rule gets synthetic runs shaped like `reports.data.load_runs` output that
+support its claim and that contradict it, and the verdict must follow. The
+claim suites must load and validate, declare their claim, and the `claims`
+group must cover all sixteen claims. No training here.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports.findings import FINDINGS, evaluate
+
+SUITES_DIR = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "suites")
+CLAIM_SUITES = sorted(glob.glob(os.path.join(SUITES_DIR, "c[0-9][0-9]_*.toml")))
+ALL_CLAIMS = [f"C{i}" for i in range(1, 17)]
+
+
+def make_runs(cells: list[tuple[dict, dict]], epochs: int = 20) -> pd.DataFrame:
+    """Runs frame: each cell is `(config, {metric: [per-seed values]})`.
+
+    A metric value of "diverged" marks that seed's run diverged (NaN metric).
+    """
+    rows = []
+    for c, (config, metrics) in enumerate(cells):
+        n = max(len(v) for v in metrics.values())
+        for seed in range(n):
+            row = {"run_id": f"r{c}_{seed}", "suite": "s", "kind": "bench",
+                   "cell_id": f"cell{c}", "seed": seed, "status": "ok", "error": None,
+                   "epochs": epochs, **config}
+            for k, values in metrics.items():
+                v = values[seed]
+                if isinstance(v, str) and v == "diverged":
+                    row["status"], v = "diverged", np.nan
+                row[k] = v
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def verdict(claim: str, runs: pd.DataFrame, epochs=None) -> str:
+    finding = evaluate(claim, runs, epochs)
+    assert finding.claim == claim
+    assert finding.summary
+    assert "could not be computed" not in finding.summary, finding.summary
+    return finding.verdict
+
+
+def test_every_claim_has_a_rule():
+    assert set(ALL_CLAIMS) <= set(FINDINGS)
+
+
+# --- C1 ------------------------------------------------------------------------------
+
+def _c1(logistic, linear, relu):
+    return make_runs([({"model": "mlp", "depth": 0, "activation": "linear"},
+                       {"test_accuracy": logistic}),
+                      ({"model": "mlp", "depth": 3, "activation": "linear"},
+                       {"test_accuracy": linear}),
+                      ({"model": "mlp", "depth": 3, "activation": "relu"},
+                       {"test_accuracy": relu})])
+
+
+def test_c1_verdicts():
+    assert verdict("C1", _c1([.60, .61, .62], [.61, .60, .62], [.95, .96, .97])) == "supported"
+    # A linear MLP far above logistic regression contradicts the claim.
+    assert verdict("C1", _c1([.60, .61, .62], [.90, .91, .92], [.95, .96, .97])) == \
+        "not supported"
+    # No gain from the non-linearity, within noise: inconclusive.
+    assert verdict("C1", _c1([.60, .61, .62], [.61, .60, .62], [.55, .65, .62])) == \
+        "inconclusive"
+
+
+# --- C3 ------------------------------------------------------------------------------
+
+def _c3(relu_dead_high, leaky_acc_high, relu_acc_high=(.70, .72, .71)):
+    cells = []
+    for lr in (0.05, 0.5):
+        high = lr == 0.5
+        cells.append(({"activation": "relu", "learning_rate": lr},
+                      {"dead_fraction": relu_dead_high if high else [0.0, 0.01, 0.0],
+                       "test_accuracy": list(relu_acc_high) if high else [.95, .96, .95],
+                       "final_val_loss": [0.5, 0.6, 0.5]}))
+        for act in ("leaky_relu", "elu"):
+            cells.append(({"activation": act, "learning_rate": lr},
+                          {"dead_fraction": [0.0, 0.0, 0.0],
+                           "test_accuracy": leaky_acc_high if high else [.95, .96, .95],
+                           "final_val_loss": [0.3, 0.3, 0.4]}))
+    return make_runs(cells)
+
+
+def test_c3_verdicts():
+    assert verdict("C3", _c3([.30, .35, .40], [.90, .91, .92])) == "supported"
+    # Units die, but leaky / ELU do worse than ReLU beyond noise.
+    assert verdict("C3", _c3([.30, .35, .40], [.40, .41, .42])) == "not supported"
+    # A "significant" but negligible dead fraction is not dying.
+    assert verdict("C3", _c3([.02, .02, .021], [.90, .91, .92])) == "not supported"
+    # No dying at all: the claim is not tested.
+    assert verdict("C3", _c3([0.0, 0.01, 0.0], [.90, .91, .92])) == "inconclusive"
+
+
+# --- C4 ------------------------------------------------------------------------------
+
+def _c4(epoch1: dict, final: dict):
+    return make_runs([({"learning_rate": lr}, {"epoch1_loss": epoch1[lr], "final_loss": final[lr]})
+                      for lr in sorted(epoch1)])
+
+
+def test_c4_verdicts():
+    lrs = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
+    e1 = dict(zip(lrs, [[2.30, 2.31, 2.30], [2.2, 2.21, 2.2], [1.5, 1.6, 1.55],
+                        [0.5, 0.55, 0.52], [0.45, 0.5, 0.48], [9.0, 8.0, 10.0]]))
+    final = dict(zip(lrs, [[2.2, 2.21, 2.2], [1.5, 1.6, 1.55], [0.5, 0.52, 0.51],
+                           [0.05, 0.06, 0.05], [0.3, 0.4, 0.35],
+                           ["diverged", "diverged", "diverged"]]))
+    assert verdict("C4", _c4(e1, final)) == "supported"
+    # The largest rate is the best at the end and nothing diverges: no overshoot.
+    final_mono = dict(zip(lrs, [[2.2, 2.21, 2.2], [1.5, 1.6, 1.55], [0.5, 0.52, 0.51],
+                                [0.05, 0.06, 0.05], [0.03, 0.035, 0.03], [0.01, 0.012, 0.011]]))
+    e1_mono = dict(zip(lrs, [[2.30, 2.31, 2.30], [2.2, 2.21, 2.2], [1.5, 1.6, 1.55],
+                             [0.5, 0.55, 0.52], [0.45, 0.5, 0.48], [0.3, 0.31, 0.32]]))
+    assert verdict("C4", _c4(e1_mono, final_mono)) == "not supported"
+
+
+# --- C8 ------------------------------------------------------------------------------
+
+def _c8(es_epochs, es_acc):
+    return make_runs([({"early_stopping": False}, {"epochs_run": [60, 60, 60],
+                                                   "test_accuracy": [.90, .91, .92]}),
+                      ({"early_stopping": 5}, {"epochs_run": es_epochs,
+                                               "test_accuracy": es_acc})], epochs=60)
+
+
+def test_c8_verdicts():
+    assert verdict("C8", _c8([15, 18, 20], [.90, .92, .91])) == "supported"
+    assert verdict("C8", _c8([15, 18, 20], [.70, .71, .72])) == "not supported"
+    assert verdict("C8", _c8([60, 58, 60], [.90, .92, .91])) == "inconclusive"
+
+
+# --- C9 ------------------------------------------------------------------------------
+
+def _c9(small, large, glorot=(0.30, 0.32, 0.31), he=(0.25, 0.27, 0.26)):
+    ratio = {"random_normal:0.001": 1e-4, "random_normal:1.0": 1e3, "glorot_uniform": 1.2,
+             "he_normal": 0.9}
+    cells = [("random_normal:0.001", small), ("random_normal:1.0", large),
+             ("glorot_uniform", list(glorot)), ("he_normal", list(he))]
+    return make_runs([({"initializer": name}, {"final_loss": loss,
+                                               "grad_ratio": [ratio[name]] * len(loss),
+                                               "test_accuracy": [0.5] * len(loss)})
+                      for name, loss in cells])
+
+
+def test_c9_verdicts():
+    assert verdict("C9", _c9([2.30, 2.30, 2.31], ["diverged", 5.0, "diverged"])) == "supported"
+    # A "too small" scale that trains better than Glorot / He contradicts the claim.
+    assert verdict("C9", _c9([0.10, 0.11, 0.10], [3.0, 3.2, 3.1])) == "not supported"
+
+
+# --- C10 -----------------------------------------------------------------------------
+
+def _c10(constant, cosine):
+    return make_runs([({"schedule": "constant"}, {"test_accuracy": constant}),
+                      ({"schedule": "cosine"}, {"test_accuracy": cosine}),
+                      ({"schedule": "step"}, {"test_accuracy": [.90, .91, .92]})])
+
+
+def test_c10_verdicts():
+    assert verdict("C10", _c10([.90, .91, .92], [.96, .97, .965])) == "supported"
+    assert verdict("C10", _c10([.97, .975, .98], [.90, .91, .92])) == "not supported"
+
+
+# --- C11 / C12 (time to target) ------------------------------------------------------
+
+def test_c11_verdicts():
+    def runs(raw, std):
+        return make_runs([({"pipeline": "identity"}, {"target_epoch": raw,
+                                                      "final_loss": [0.5, 0.6, 0.55]}),
+                          ({"pipeline": "standardize"}, {"target_epoch": std,
+                                                         "final_loss": [0.1, 0.12, 0.11]})])
+
+    assert verdict("C11", runs([np.nan, np.nan, np.nan], [2, 3, 2])) == "supported"
+    assert verdict("C11", runs([2, 3, 2], [np.nan, 15, np.nan])) == "not supported"
+
+
+def test_c12_verdicts():
+    def runs(ce, mse):
+        return make_runs([({"loss": "sparse_categorical_crossentropy"},
+                           {"target_epoch": ce, "test_accuracy": [.9, .9, .9]}),
+                          ({"loss": "mse"}, {"target_epoch": mse,
+                                             "test_accuracy": [.8, .8, .8]})])
+
+    assert verdict("C12", runs([3, 3, 4], [12, 11, 13])) == "supported"
+    assert verdict("C12", runs([12, 11, 13], [3, 3, 4])) == "not supported"
+
+
+# --- C13 -----------------------------------------------------------------------------
+
+def test_c13_verdicts():
+    def runs(aug_gap, aug_acc):
+        return make_runs([({"pipeline": "identity"}, {"gen_gap": [.20, .22, .21],
+                                                      "test_accuracy": [.85, .86, .85]}),
+                          ({"pipeline": "image"}, {"gen_gap": aug_gap,
+                                                   "test_accuracy": aug_acc})])
+
+    assert verdict("C13", runs([.05, .06, .04], [.88, .89, .87])) == "supported"
+    # The gap narrows only because the model got worse: test accuracy drops.
+    assert verdict("C13", runs([.05, .06, .04], [.60, .62, .61])) == "not supported"
+    assert verdict("C13", runs([.30, .32, .31], [.85, .86, .85])) == "not supported"
+
+
+# --- C14 -----------------------------------------------------------------------------
+
+def test_c14_verdicts():
+    def runs(mlp, cnn, gru):
+        return make_runs([({"model": "logistic"}, {"test_accuracy": [.30, .31, .32]}),
+                          ({"model": "mnist1d_mlp"}, {"test_accuracy": mlp}),
+                          ({"model": "mnist1d_cnn"}, {"test_accuracy": cnn}),
+                          ({"model": "mnist1d_gru"}, {"test_accuracy": gru})])
+
+    assert verdict("C14", runs([.60, .61, .62], [.90, .91, .92], [.80, .82, .81])) == \
+        "supported"
+    assert verdict("C14", runs([.90, .91, .92], [.60, .61, .62], [.80, .82, .81])) == \
+        "not supported"
+
+
+# --- C15 -----------------------------------------------------------------------------
+
+def _members(k: int, n: int, independent: bool, accuracy: float = 0.7):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, size=n)
+    shared = rng.random(n) < accuracy
+    members = []
+    for _ in range(k):
+        right = (rng.random(n) < accuracy) if independent else shared
+        guess = np.where(right, labels, (labels + rng.integers(1, 5, size=n)) % 5)
+        probs = np.full((n, 5), 0.1)
+        probs[np.arange(n), guess] = 0.6
+        members.append(probs)
+    return labels, members
+
+
+def _c15(independent: bool):
+    labels, members = _members(5, 300, independent)
+    rows = [{"run_id": f"r{i}", "cell_id": "cell0", "seed": i, "status": "ok",
+             "test_predictions": json.dumps(p.tolist()), "test_labels": json.dumps(
+                 labels.tolist()), "test_accuracy": float((p.argmax(1) == labels).mean())}
+            for i, p in enumerate(members)]
+    return pd.DataFrame(rows)
+
+
+def test_c15_verdicts():
+    assert verdict("C15", _c15(independent=True)) == "supported"
+    # Members that make the same mistakes: the ensemble is no better than one.
+    assert verdict("C15", _c15(independent=False)) == "not supported"
+    no_predictions = _c15(True).drop(columns=["test_predictions", "test_labels"])
+    assert verdict("C15", no_predictions) == "inconclusive"
+
+
+# --- C16 -----------------------------------------------------------------------------
+
+def test_c16_verdicts():
+    pre = json.dumps({"classes": [0, 1, 2, 3, 4], "epochs": 10})
+
+    def runs(scratch, transfer):
+        return make_runs([({"pretrain": False, "train_samples": 50},
+                           {"test_accuracy": scratch}),
+                          ({"pretrain": pre, "train_samples": 50},
+                           {"test_accuracy": transfer})])
+
+    assert verdict("C16", runs([.60, .62, .61], [.80, .82, .81])) == "supported"
+    assert verdict("C16", runs([.80, .82, .81], [.60, .62, .61])) == "not supported"
+
+
+def test_rules_handle_empty_runs():
+    empty = pd.DataFrame(columns=["run_id", "suite", "cell_id", "seed", "status"])
+    for claim in ("C1", "C3", "C4", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15",
+                  "C16"):
+        assert evaluate(claim, empty).verdict == "inconclusive", claim
+
+
+def test_findings_have_evidence_and_figure():
+    finding = evaluate("C1", _c1([.60, .61, .62], [.61, .60, .62], [.95, .96, .97]))
+    assert not finding.evidence.empty
+    assert finding.figure is not None
+
+
+# --- suites --------------------------------------------------------------------------
+
+def test_claim_suites_load_and_declare_their_claim():
+    from benchmarks.suite import load_suite
+
+    assert len(CLAIM_SUITES) >= 12
+    for path in CLAIM_SUITES:
+        suite = load_suite(path)
+        number = int(os.path.basename(path)[1:3])
+        assert suite.claim == f"C{number}", path
+        assert suite.cells(), path
+        assert "minute" in suite.description, path
+        assert len(suite.seeds) >= 3, path
+
+
+def test_claims_group_covers_every_claim():
+    from benchmarks.suite import load_suites
+
+    suites = load_suites("claims")
+    claims = [s.claim for s in suites]
+    assert sorted(set(claims), key=lambda c: int(c[1:])) == ALL_CLAIMS
+    assert len(claims) == len(set(claims)), claims
