@@ -78,9 +78,10 @@ def dry_run(suites, store_path: str, retry_failed: bool) -> int:
         cells = suite.cells()
         rows = [[i + 1, *[json.dumps(c.get(a)) for a in axes]] for i, c in enumerate(cells)]
         _table(f"{suite.name}: {len(cells)} cells", ["#", *axes] if axes else ["#"], rows)
+        failed = (f", {len(work.failed)} failed (skipped; rerun them with --retry-failed)"
+                  if work.failed else "")
         print(f"{suite.name}: {len(cells)} cells x {len(suite.seeds)} seeds = {work.total} runs; "
-              f"{len(work.done)} already done, {len(work.failed)} failed (skipped"
-              f"{'' if not work.failed else ' unless --retry-failed'}), {len(work.tasks)} to run. "
+              f"{len(work.done)} already done{failed}, {len(work.tasks)} to run; "
               f"{suite.epochs} epochs each, dataset {suite.dataset}, model {suite.model}.")
     return EXIT_OK
 
