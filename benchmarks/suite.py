@@ -35,8 +35,8 @@ SUITES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "suites")
 
 # Harness-level axes; a model's own axes (`zoo.models.accepted_axes`) come on top.
 AXES = ("optimizer", "learning_rate", "schedule", "batch_size", "activation", "initializer",
-        "regularizer", "dropout", "early_stopping", "weight_decay", "loss", "pipeline",
-        "precision", "target", "train_samples", "split_seed", "device", "replicas",
+        "regularizer", "dropout", "early_stopping", "weight_decay", "momentum", "loss",
+        "pipeline", "precision", "target", "train_samples", "split_seed", "device", "replicas",
         "jit_compile", "steps_per_execution", "model", "dataset", "dataset_options",
         "pipeline_options",
         # Claim harness keys: C15 keeps test predictions (benchmarks/ensemble.py), C16

@@ -56,6 +56,8 @@ def check_value(axis: str, value: Any) -> str | None:
         return "expected a rate in [0, 1)"
     if axis == "weight_decay" and not (_is_number(value) and value >= 0):
         return "expected a number >= 0"
+    if axis == "momentum" and not (_is_number(value) and 0 <= value < 1):
+        return "expected a momentum in [0, 1) (for optimizers with a `momentum` argument)"
     if axis in ("train_samples", "replicas", "steps_per_execution") and not (
             _is_int(value) and value >= 1):
         return "expected an integer >= 1"

@@ -1,0 +1,276 @@
+"""Tests of `zoo tune`: space validation, searches recorded in the store, resume,
+failed trials, the GridSearch resume fix and Keras Tuner's chief/worker mode.
+
+Every search is tiny: an MLP of width 8 on digits for 1 epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from benchmarks.store import Store
+from tuning.space import SpaceError, load_space
+from zoo.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+BASE = """
+name = "{name}"
+dataset = "digits"
+model = "mlp"
+epochs = 1
+seeds = [0]
+objective = {{name = "val_accuracy", direction = "max"}}
+
+[fixed]
+width = 8
+depth = 1
+"""
+
+SPACE = """
+[space]
+optimizer = {choice = ["sgd", "adam"]}
+learning_rate = {float = [1e-3, 1e-1], sampling = "log"}
+momentum = {float = [0.0, 0.9], parent = "optimizer", parent_values = ["sgd"]}
+batch_size = {choice = [32, 64]}
+"""
+
+
+def write_space(tmp_path, name="t_tune", space=SPACE, base=BASE, file="space.toml"):
+    path = tmp_path / file
+    path.write_text(base.format(name=name) + textwrap.dedent(space))
+    return str(path)
+
+
+def tune(tmp_path, space_path, *extra):
+    argv = ["tune", space_path, "--store", str(tmp_path / "zoo.sqlite"),
+            "--directory", str(tmp_path / "kt"), *extra]
+    return main(argv)
+
+
+def runs(tmp_path, suite="t_tune"):
+    with Store(str(tmp_path / "zoo.sqlite")) as store:
+        return store.runs(suite)
+
+
+# -- space validation (no training) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("space, expected", [
+    ('widht = {int = [8, 16]}', ["[space] widht", "unknown axis", "Did you mean 'width'"]),
+    ('optimizer = {choice = ["adamm", "sgd"]}', ["[space] optimizer", "'adamm'",
+                                                 "Did you mean 'adam'"]),
+    ('learning_rate = {float = [0.1, 0.001]}', ["[space] learning_rate", "min < max"]),
+    ('learning_rate = {float = [0.0, 0.1], sampling = "log"}', ["log sampling needs min > 0"]),
+    ('learning_rate = {float = [1e-3, 0.1], sampling = "logg"}', ["Did you mean 'log'"]),
+    ('width = {int = [8.5, 16]}', ["[space] width", "integers"]),
+    ('width = {range = [8, 16]}', ["unknown key 'range'", "exactly one of"]),
+    ('momentum = {float = [0.0, 0.9], parent = "optimiser", parent_values = ["sgd"]}',
+     ["[space] momentum: parent", "no axis 'optimiser'"]),
+    ('optimizer = {choice = ["sgd", "adam"]}\n'
+     'momentum = {float = [0.0, 0.9], parent = "optimizer", parent_values = ["sdg"]}',
+     ["parent_values", "'sgd'"]),
+    ('batch_size = {choice = [16, 0]}', ["[space] batch_size", "integer >= 1"]),
+])
+def test_space_errors_name_the_axis_and_the_fix(tmp_path, space, expected):
+    path = write_space(tmp_path, space="[space]\n" + space)
+    with pytest.raises(SpaceError) as info:
+        load_space(path)
+    message = str(info.value)
+    assert "space.toml" in message
+    for part in expected:
+        assert part in message, message
+
+
+def test_space_field_errors(tmp_path):
+    base = BASE.replace('model = "mlp"', 'model = "mlpp"').replace(
+        'objective = {{name = "val_accuracy", direction = "max"}}',
+        'objective = {{name = "val_acc", direction = "up"}}\nmatrix = 1')
+    path = write_space(tmp_path, base=base)
+    with pytest.raises(SpaceError) as info:
+        load_space(path)
+    message = str(info.value)
+    assert "Did you mean 'mlp'" in message
+    assert "objective" in message and "direction" in message
+    assert "matrix: unknown field" in message
+
+
+def test_cli_exit_2_on_bad_space_and_bad_override(tmp_path, capsys):
+    path = write_space(tmp_path, space='[space]\nwidht = {int = [8, 16]}')
+    assert tune(tmp_path, path) == 2
+    assert "Did you mean 'width'" in capsys.readouterr().err
+    good = write_space(tmp_path, file="good.toml")
+    assert tune(tmp_path, good, "--set", "epochz=1") == 2
+    assert "Did you mean 'epochs'" in capsys.readouterr().err
+    assert tune(tmp_path, str(tmp_path / "missing.toml")) == 2
+    assert not os.path.exists(tmp_path / "zoo.sqlite")
+
+
+def test_overrides_pin_axes_and_builtin_spaces_load():
+    space = load_space("mlp_digits", overrides=["epochs=1", "batch_size=16",
+                                                "objective.name=val_loss",
+                                                "objective.direction=min"])
+    assert "epochs" not in space.axes and "batch_size" not in space.axes
+    assert space.base_config()["epochs"] == 1 and space.base_config()["batch_size"] == 16
+    assert space.objective == {"name": "val_loss", "direction": "min"}
+    assert list(space.axes).index("optimizer") < list(space.axes).index("momentum")
+    assert load_space("cnn1d_mnist1d").suite.model == "cnn1d"
+
+
+def test_declare_registers_conditional_hyperparameters(tmp_path):
+    import keras_tuner
+
+    space = load_space(write_space(tmp_path))
+    hp = keras_tuner.HyperParameters()
+    values = space.declare(hp)
+    assert values["optimizer"] == "sgd" and "momentum" in values
+    hp.values["optimizer"] = "adam"
+    assert "momentum" not in space.declare(hp)
+    config = space.config(space.declare(hp))
+    assert config["optimizer"] == "adam" and config["width"] == 8 and "momentum" not in config
+
+
+# -- searches --------------------------------------------------------------------------------
+
+
+def test_random_search_records_trials_and_resumes(tmp_path, capsys):
+    path = write_space(tmp_path)
+    assert tune(tmp_path, path, "--max-trials", "3") == 0
+    out = capsys.readouterr().out
+    assert "best trial" in out
+    rows = runs(tmp_path)
+    assert len(rows) == 3
+    assert {r["kind"] for r in rows} == {"tune"} and {r["tuner"] for r in rows} == {"random"}
+    assert sorted(r["trial_id"] for r in rows) == ["0", "1", "2"]
+    for r in rows:
+        assert r["status"] == "ok", r["error"]
+        assert r["config"]["optimizer"] in ("sgd", "adam")
+        assert 1e-3 <= r["config"]["learning_rate"] <= 1e-1
+        assert ("momentum" in r["config"]) == (r["config"]["optimizer"] == "sgd")
+        assert len(r["record"]["history"]["val_accuracy"]) == 1
+        assert 0 <= r["record"]["test"]["accuracy"] <= 1
+    with Store(str(tmp_path / "zoo.sqlite")) as store:
+        suite = {s["name"]: s for s in store.suites()}["t_tune"]
+        assert suite["spec"]["kind"] == "tune" and "optimizer" in suite["spec"]["space"]
+    finished = {r["run_id"]: r["finished_at"] for r in rows}
+
+    # Rerunning the same command: nothing new, nothing trained again.
+    assert tune(tmp_path, path, "--max-trials", "3") == 0
+    again = runs(tmp_path)
+    assert {r["run_id"]: r["finished_at"] for r in again} == finished
+
+    # A larger budget continues the same search.
+    assert tune(tmp_path, path, "--max-trials", "4") == 0
+    more = runs(tmp_path)
+    assert len(more) == 4 and len({r["run_id"] for r in more}) == 4
+    assert sorted(r["trial_id"] for r in more) == ["0", "1", "2", "3"]
+    assert all(finished[k] == r["finished_at"] for r in more for k in [r["run_id"]]
+               if k in finished)
+
+
+def test_failed_trial_is_recorded_and_search_goes_on(tmp_path):
+    # width -1 cannot be built: that trial fails, the others train.
+    path = write_space(tmp_path, base=BASE.replace("width = 8\n", ""),
+                       space='[space]\nwidth = {choice = [8, -1, 16]}')
+    assert tune(tmp_path, path, "--tuner", "grid") == 0
+    rows = sorted(runs(tmp_path), key=lambda r: r["trial_id"])
+    assert [r["config"]["width"] for r in rows] == [8, -1, 16]
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
+    assert "width" in rows[1]["error"] or "Error" in rows[1]["error"]
+
+
+def test_grid_search_resumes_to_the_full_grid(tmp_path):
+    path = write_space(tmp_path, space="""
+        [space]
+        optimizer = {choice = ["sgd", "adam"]}
+        batch_size = {choice = [32, 64]}
+        """)
+    assert tune(tmp_path, path, "--tuner", "grid", "--max-trials", "2") == 0
+    assert len(runs(tmp_path)) == 2
+    assert tune(tmp_path, path, "--tuner", "grid") == 0
+    rows = runs(tmp_path)
+    cells = sorted((r["config"]["optimizer"], r["config"]["batch_size"]) for r in rows)
+    assert cells == [("adam", 32), ("adam", 64), ("sgd", 32), ("sgd", 64)]
+    assert all(r["status"] == "ok" for r in rows)
+
+
+def test_grid_oracle_resumes_after_an_interrupted_trial(tmp_path):
+    """keras-tuner#1055: stock GridSearchOracle raises KeyError here; ours completes."""
+    import keras_tuner
+
+    from tuning.grid import ResumableGridSearchOracle
+
+    class BlackBox(keras_tuner.Tuner):
+        calls, interrupt_at = 0, 3
+
+        def run_trial(self, trial, **kwargs):
+            BlackBox.calls += 1
+            if BlackBox.calls == BlackBox.interrupt_at:
+                raise KeyboardInterrupt  # the process dies mid-trial
+            hp = trial.hyperparameters
+            return {"score": hp["a"] * 10 + hp["b"]}
+
+    def make():
+        hp = keras_tuner.HyperParameters()
+        hp.Choice("a", [1, 2, 3])
+        hp.Choice("b", [0, 1])
+        oracle = ResumableGridSearchOracle(objective=keras_tuner.Objective("score", "max"),
+                                           hyperparameters=hp, seed=0)
+        return BlackBox(oracle=oracle, directory=str(tmp_path), project_name="grid")
+
+    with pytest.raises(KeyboardInterrupt):
+        make().search(verbose=0)
+    tuner = make()
+    tuner.search(verbose=0)
+    values = [tuple(sorted(t.hyperparameters.values.items()))
+              for t in tuner.oracle.trials.values()]
+    assert len(values) == len(set(values)) == 6
+    assert all(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_chief_and_worker_complete_a_search(tmp_path):
+    path = write_space(tmp_path, name="t_dist")
+    port = _free_port()
+    cmd = [sys.executable, "-m", "zoo.cli", "tune", path, "--max-trials", "2",
+           "--store", str(tmp_path / "zoo.sqlite"), "--directory", str(tmp_path / "kt")]
+    env = {**os.environ, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+           "KERASTUNER_ORACLE_PORT": str(port), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONPATH": ROOT}
+    procs = []
+    try:
+        chief = subprocess.Popen(cmd, env={**env, "KERASTUNER_TUNER_ID": "chief"},
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 cwd=str(tmp_path), start_new_session=True)
+        procs.append(chief)
+        worker = subprocess.Popen(cmd, env={**env, "KERASTUNER_TUNER_ID": "tuner0"},
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  cwd=str(tmp_path), start_new_session=True)
+        procs.append(worker)
+        worker_out, _ = worker.communicate(timeout=240)
+        chief_out, _ = chief.communicate(timeout=60)
+        assert worker.returncode == 0, worker_out[-3000:]
+        assert chief.returncode == 0, chief_out[-3000:]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, 9)
+                p.wait(timeout=30)
+    rows = runs(tmp_path, "t_dist")
+    assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
+    assert {r["trial_id"] for r in rows} == {"0", "1"}

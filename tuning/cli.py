@@ -1,0 +1,75 @@
+"""`zoo tune SPACE`: run or resume a Keras Tuner search whose trials go to the store.
+
+Exit codes: 0 when the search has at least one finished (`ok`) trial, 1 when
+every trial failed, 2 for bad input (`SpaceError`, raised to `zoo.cli`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from tuning.space import load_space
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def tune(args) -> int:
+    """Runs `zoo tune` with parsed arguments (see `zoo.cli.build_parser`).
+
+    Args:
+        args: `space`, `store`, `tuner`, `max_trials`, `overrides`, `directory`.
+
+    Returns:
+        The exit code.
+
+    Raises:
+        SpaceError: for a bad space file, override or tuner setting.
+    """
+    space = load_space(args.space, overrides=args.overrides)
+    from tuning.search import run_search, working_directory
+
+    chief = "chief" in os.environ.get("KERASTUNER_TUNER_ID", "") and \
+        "KERASTUNER_ORACLE_IP" in os.environ
+    role = f" as {os.environ['KERASTUNER_TUNER_ID']}" if "KERASTUNER_ORACLE_IP" in os.environ \
+        else ""
+    print(f"zoo tune: space {space.name!r} ({', '.join(space.axes)}), tuner {args.tuner}, "
+          f"objective {space.objective['name']} ({space.objective['direction']}){role}; "
+          f"working directory {working_directory(space, args.tuner, args.directory)}; "
+          f"store {args.store}", flush=True)
+    rows = run_search(space, args.store, tuner=args.tuner, max_trials=args.max_trials,
+                      directory=args.directory)
+    if chief:  # the chief only serves the oracle; workers report their own trials
+        print(f"zoo tune: search finished; {len(rows)} trials in {args.store}.")
+        return EXIT_OK
+    print_trials(rows, space)
+    return EXIT_OK if any(r["status"] == "ok" for r in rows) else EXIT_FAILED
+
+
+def print_trials(rows: list[dict], space) -> None:
+    """Prints one line per trial (status, objective, hyperparameters) and the best."""
+    from tuning.hypermodel import objective_metrics
+
+    name = space.objective["name"]
+    scored = []
+    for r in rows:
+        metrics = objective_metrics(r["record"], space.objective) if r["status"] == "ok" else None
+        value = None if metrics is None else metrics.get(name)
+        hps = {k: r["config"].get(k) for k in space.axes if k in r["config"]}
+        shown = "-" if value is None else f"{value:.4f}"
+        print(f"  trial {r['trial_id']:>4}  {r['status']:<8} {name}={shown:<8} "
+              f"{json.dumps(hps, default=str)}  run {r['run_id']}")
+        if value is not None:
+            scored.append((value, r, hps))
+    if not scored:
+        print("zoo tune: no trial finished; see the errors with `zoo results --suite "
+              f"{space.name}`.", file=sys.stderr)
+        return
+    pick = max if space.objective["direction"] == "max" else min
+    value, best, hps = pick(scored, key=lambda s: s[0])
+    test = (best["record"].get("test") or {})
+    print(f"zoo tune: best trial {best['trial_id']}: {name}={value:.4f} "
+          f"test={json.dumps(test, default=str)} {json.dumps(hps, default=str)}")
+    print(f"zoo tune: {len(rows)} trials in the store under suite {space.name!r}: "
+          f"`zoo results --suite {space.name}`, `zoo report --suite {space.name}`.")

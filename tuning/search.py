@@ -1,0 +1,160 @@
+"""The search driver: a Keras Tuner tuner over a `Space`, every trial in the store.
+
+`run_search(space, store_path, tuner="random")` builds the tuner named by
+`--tuner` (RandomSearch, GridSearch, BayesianOptimization or Hyperband; the
+oracle and every trial's training seeded with the space's seed, the
+objective a `keras_tuner.Objective`), runs it, and returns the trials of the
+search as read back from the store.
+
+Records: the tuner's `run_trial` asks the `TrialRecorder` (see
+`tuning.hypermodel`) to claim the trial's run in the store (`kind="tune"`,
+tuner name, trial id, the hyperparameters in the config) before training and
+finishes it with the harness's record after. A trial that fails is recorded
+`failed` and raised as `keras_tuner.errors.FailedTrialError`, so the search
+goes on.
+
+Resume: Keras Tuner's working directory is `runs/tuning/<space>/<tuner>`
+(`directory` replaces `runs/tuning`) and the tuner is created with
+`overwrite=False`, so rerunning the same command reloads the oracle and
+continues. A run id depends only on the space name, tuner, hyperparameters
+and seed, so a trial retried after a crash finds its row: a finished one is
+not trained again (its stored objective is reported to the oracle), a
+`running` or `failed` one is redone in place. GridSearch uses
+`tuning.grid.ResumableGridSearchOracle` (keras-tuner#1055).
+
+Distributed: with `KERASTUNER_TUNER_ID`, `KERASTUNER_ORACLE_IP` and
+`KERASTUNER_ORACLE_PORT` set, Keras Tuner runs the oracle in the process whose
+tuner id contains "chief" and trials in the others; each worker writes its
+own trials to the store (SQLite in WAL mode with `BEGIN IMMEDIATE` and a busy
+timeout lets several local processes write; on several machines, point
+`--store` at a local file per machine and merge, or run workers on one host).
+
+Example:
+
+>>> from tuning.space import load_space
+>>> space = load_space("mlp_digits", overrides=["epochs=1"])
+>>> trials = run_search(space, "runs/zoo.sqlite", tuner="random", max_trials=3)
+>>> len(trials)
+3
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras_tuner
+
+from benchmarks.store import Store
+from tuning.grid import ResumableGridSearchOracle
+from tuning.hypermodel import SpaceHyperModel, TrialRecorder
+from tuning.space import Space, SpaceError
+
+TUNERS = ("random", "grid", "bayesian", "hyperband")
+DEFAULT_DIRECTORY = os.path.join("runs", "tuning")
+DEFAULT_MAX_TRIALS = 10
+HYPERBAND_FACTOR = 3
+
+
+class SpaceTuner(TrialRecorder, keras_tuner.Tuner):
+    """A `keras_tuner.Tuner` (random, grid, bayesian oracles) recording trials in the store."""
+
+
+class SpaceHyperband(TrialRecorder, keras_tuner.Hyperband):
+    """`keras_tuner.Hyperband` recording trials in the store."""
+
+
+def working_directory(space: Space, tuner: str, directory: str | None = None) -> str:
+    """Keras Tuner's project folder: `<directory or runs/tuning>/<space name>/<tuner>`."""
+    return os.path.join(directory or DEFAULT_DIRECTORY, space.name, tuner)
+
+
+def make_tuner(space: Space, hypermodel: SpaceHyperModel, tuner: str = "random",
+               max_trials: int | None = None, directory: str | None = None,
+               overwrite: bool = False):
+    """Builds the Keras Tuner tuner for a space.
+
+    Args:
+        space: The validated `Space`.
+        hypermodel: Its `SpaceHyperModel` (which holds the store).
+        tuner: One of `TUNERS`. Defaults to "random".
+        max_trials: Trials to run at most. Defaults to the whole grid for
+            "grid" and 10 for "random" / "bayesian"; Hyperband sizes itself
+            from the epochs (its `max_trials` is ignored).
+        directory: Root of Keras Tuner's working folders. Defaults to
+            `runs/tuning`.
+        overwrite: Start over instead of resuming. Defaults to False.
+
+    Returns:
+        A `keras_tuner.Tuner`.
+
+    Raises:
+        SpaceError: for an unknown tuner, a bad `max_trials`, or Hyperband
+            with `epochs` in `[space]`.
+    """
+    from zoo.registry import did_you_mean
+
+    if tuner not in TUNERS:
+        raise SpaceError(f"Unknown tuner {tuner!r}.{did_you_mean(tuner, TUNERS)} Expected one of:"
+                         f" {', '.join(TUNERS)}. Received: tuner={tuner!r}")
+    if max_trials is not None and (not isinstance(max_trials, int) or max_trials < 1):
+        raise SpaceError(f"--max-trials must be a positive integer. Received: "
+                         f"max_trials={max_trials!r}")
+    objective = keras_tuner.Objective(space.objective["name"], space.objective["direction"])
+    common = dict(objective=objective, seed=space.seed, max_retries_per_trial=0,
+                  # a failed trial is a result; stop only when nothing can train at all
+                  max_consecutive_failed_trials=max(3, max_trials or DEFAULT_MAX_TRIALS))
+    folder = working_directory(space, tuner, directory)
+    where = dict(directory=os.path.dirname(folder), project_name=os.path.basename(folder),
+                 overwrite=overwrite)
+    if tuner == "hyperband":
+        if "epochs" in space.axes:
+            raise SpaceError(f"{space.path}: [space] epochs: Hyperband chooses the epochs of "
+                             f"each trial itself (up to the space's epochs). Remove epochs from "
+                             f"[space] or pin it with --set epochs=N. Received: tuner='hyperband'")
+        return SpaceHyperband(hypermodel, max_epochs=int(space.suite.epochs),
+                              factor=HYPERBAND_FACTOR, hyperband_iterations=1, **common, **where)
+    if tuner == "grid":
+        oracle = ResumableGridSearchOracle(max_trials=max_trials, **common)
+    elif tuner == "bayesian":
+        oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+            max_trials=max_trials or DEFAULT_MAX_TRIALS, **common)
+    else:
+        oracle = keras_tuner.oracles.RandomSearchOracle(
+            max_trials=max_trials or DEFAULT_MAX_TRIALS, **common)
+    return SpaceTuner(oracle=oracle, hypermodel=hypermodel, **where)
+
+
+def run_search(space: Space, store_path: str, tuner: str = "random",
+               max_trials: int | None = None, directory: str | None = None,
+               overwrite: bool = False, options: dict | None = None,
+               verbose: int = 1) -> list[dict]:
+    """Runs (or resumes) a search and returns its trials from the store.
+
+    Args:
+        space: The validated `Space`.
+        store_path: SQLite store file.
+        tuner: One of `TUNERS`. Defaults to "random".
+        max_trials: See `make_tuner`.
+        directory: See `make_tuner`.
+        overwrite: Start the Keras Tuner project over. Defaults to False.
+        options: Execution options passed to the harness (e.g.
+            `{"tensorboard_dir": ...}`).
+        verbose: Keras Tuner's display verbosity. Defaults to 1.
+
+    Returns:
+        The store rows (dicts) of this space's trials with this tuner,
+        ordered by trial id.
+    """
+    with Store(store_path) as store:
+        store.put_suite(space.name, description=space.description, source=space.source,
+                        spec=space.to_spec())
+        hypermodel = SpaceHyperModel(space, store, tuner=tuner, options=options)
+        search = make_tuner(space, hypermodel, tuner, max_trials, directory, overwrite)
+        search.search(verbose=verbose)
+        return trials(store, space, tuner)
+
+
+def trials(store: Store, space: Space, tuner: str) -> list[dict]:
+    """The store rows of a space's trials with one tuner, ordered by trial id."""
+    rows = [r for r in store.runs(space.name, kind="tune") if r["tuner"] == tuner]
+    return sorted(rows, key=lambda r: (str(r["trial_id"]), r["run_id"]))
