@@ -75,6 +75,20 @@ def store(tmp_path_factory):
                 s.finish(rid, "diverged", record(opt, lr, seed, diverged=True))
             else:
                 s.finish(rid, "ok", record(opt, lr, seed))
+        s.put_suite("batches", description="batch sizes", claim="C5")
+        s.put_suite("regs", description="regularizers", claim="C7")
+        for seed, (bs, reg, dropout) in itertools.product(
+                (0, 1), [(1, None, 0.0), ("full", None, 0.0), (32, "l2:1e-4", 0.0),
+                         (32, None, 0.5)]):
+            rec = record("adam", 0.01, seed)
+            rec["samples_per_sec"] = 10.0 if bs == 1 else 1000.0 + seed
+            rec["gen_gap"] = 0.3 if reg is None and not dropout else 0.05 + 0.01 * seed
+            config = {"dataset": "digits", "model": "mlp", "epochs": EPOCHS, "batch_size": bs,
+                      "regularizer": reg, "dropout": dropout, "early_stopping": False}
+            for suite in ("batches", "regs"):
+                rid = f"{suite}-{bs}-{reg}-{dropout}-{seed}"
+                s.claim(rid, suite, rid[:-2], seed, config)
+                s.finish(rid, "ok", rec)
         s.put_suite("single", description="one seed", claim=None)
         for opt in ("sgd", "adam"):
             s.claim(f"single-{opt}", "single", opt, 0, {"optimizer": opt, "epochs": EPOCHS})
@@ -102,6 +116,14 @@ def test_t_quantile_and_welch():
     se = math.sqrt(2 / 3)
     assert diff == -3 and high - diff == pytest.approx(2.776445 * se, rel=1e-5)
     assert p == pytest.approx(0.02131, abs=1e-4)  # t = -3.674, df = 4
+
+
+def test_t_table_without_scipy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "scipy.special", None)  # import now raises ImportError
+    assert stats.t_quantile(4) == pytest.approx(2.776, abs=1e-3)
+    assert stats.t_quantile(11) == pytest.approx(2.201, rel=5e-3)
+    assert stats.t_quantile(1000) == pytest.approx(1.962, rel=5e-3)
+    assert stats.compare([3, 3.1, 2.9], [5, 5.2, 4.8], "target_epoch").outcome == "a better"
 
 
 def test_aggregate_rank_pivot_and_best():
@@ -164,7 +186,7 @@ def test_load_runs_keeps_failed_and_diverged(store):
     ok = runs[runs["status"] == "ok"]
     assert ok["grad_ratio"].eq(0.25).all() and ok["test_accuracy"].between(0, 1).all()
     assert json.loads(ok["target"].iloc[0]) == {"metric": "val_accuracy", "value": 0.68}
-    assert len(data.load_runs(store)) == 17
+    assert len(data.load_runs(store)) == 33
 
 
 def test_long_frames(store):
@@ -214,6 +236,11 @@ def test_report_builds_from_a_partial_matrix(store, tmp_path, capsys):
     assert len(runs) == 15 and (runs["status"] == "failed").sum() == 1
     summary = (out / "optimizers" / "summary.md").read_text()
     assert "Verdict:" in summary and "| optimizer |" in summary
+    batches = (out / "batches" / "index.html").read_text()
+    assert "Throughput and accuracy vs batch size" in batches and "C5" in batches
+    regs = (out / "regs" / "index.html").read_text()
+    assert "Generalization gap by regularization" in regs
+    assert "supported" in regs  # the gap narrows beyond noise in the synthetic data
     single = (out / "single" / "index.html").read_text()
     assert "inconclusive" in single  # one seed: no difference can be called
 
