@@ -1,0 +1,560 @@
+"""Several seeds of one cell trained together, as one Keras model.
+
+Small models leave most of a CPU idle, and a short run spends most of its
+time tracing and dispatching, not multiplying. When a cell's runs differ only
+by their seed, `run_packed(config, seeds)` trains the K members as ONE
+Keras model: every Dense kernel becomes a stacked `(K, in, out)` kernel used
+through one batched `einsum` (`StackedDense`), the loss is the sum of the
+members' losses (so each member's gradient is exactly its own), and the
+optimizer keeps separate, elementwise state per member. It returns one
+`(status, record, error)` per seed, each record as `run_one` would have
+written it: its own history, best epoch, early stopping, test metrics,
+gradient norms and dead units.
+
+What is shared and what is not:
+
+- Weights: each member is built with `seed_everything(seed)`, exactly as
+  `run_one` builds it, and its weights are copied into the stack.
+- Batch order: NOT shared. Member k's training batches come from its own
+  `tf.data` pipeline, shuffled with its own seed as in `run_one`, and the K
+  batches are stacked. So a packed member follows the same trajectory as the
+  unpacked run of the same seed (up to floating-point summation order; see
+  tests/test_packing.py), and its record can stand in for it.
+- Early stopping and divergence are per member: a member that stops (or
+  diverges) keeps training in the pack until every member stopped, but its
+  history, gradient norms and weights are cut at its own stopping epoch
+  (best weights restored as `keras.callbacks.EarlyStopping` does).
+- Time is shared: `wall_time`, `epoch_times`, `first_epoch_time` and target
+  seconds measure the whole pack; `samples_per_sec` and `mfu` count the
+  samples of all K members (what the machine did). `options["packed"]`
+  records `{"members": K, "seeds": [...]}` so reports can tell.
+
+Falls back to separate `run_one` calls (`unpackable_reason` says why) for
+models with layers other than Flatten/Dense/Activation/Add/Reshape (e.g.
+BatchNormalization, convolutions, RNNs), dropout (its masks would come from
+one stream), kernel regularizers (the per-member loss would need its own
+penalty), optimizers whose update couples members (`clipnorm`,
+`global_clipnorm`, Adafactor), mixed precision, distribution strategies,
+augmenting pipelines and TensorBoard logging.
+
+Example:
+
+>>> from benchmarks.packing import run_packed
+>>> results = run_packed({"dataset": "digits", "model": "mlp", "epochs": 3}, [0, 1, 2, 3])
+>>> [status for status, record, error in results]
+['ok', 'ok', 'ok', 'ok']
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from benchmarks.run_config import RUN_DEFAULTS
+
+# Layers without weights that act on the last axis (or elementwise): valid on a stack.
+ELEMENTWISE = ("Activation", "Add", "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity",
+               "InputLayer")
+COUPLING_OPTIMIZERS = ("adafactor",)
+
+
+def unpackable_reason(config: dict, options: dict | None = None) -> str | None:
+    """Why a config cannot be packed (from the config alone), or None.
+
+    The model itself is checked when it is built (`stack_models`).
+    """
+    cfg = {**RUN_DEFAULTS, **config}
+    options = options or {}
+    if cfg.get("dropout"):
+        return "dropout: its masks would come from one random stream for all members"
+    reg = cfg.get("regularizer")
+    if reg not in (None, "none", "None") and str(reg).split(":")[0] != "none":
+        return "kernel regularizer: each member's loss would need its own penalty"
+    if cfg.get("batch_norm"):
+        return "batch_norm: moving statistics are not stacked"
+    if str(cfg.get("optimizer")) in COUPLING_OPTIMIZERS:
+        return f"optimizer {cfg['optimizer']!r} factors its state across a stacked kernel"
+    if cfg.get("precision") not in (None, "float32"):
+        return "mixed precision: loss scaling is shared by the pack"
+    if cfg.get("device") not in ("auto", "cpu") or int(cfg.get("replicas") or 1) > 1:
+        return "distribution strategies are not packed"
+    if (cfg.get("pipeline") or "identity") not in ("identity", "standardize", "minmax"):
+        return "pipelines other than identity/standardize/minmax may augment per member"
+    if options.get("tensorboard_dir"):
+        return "TensorBoard logs are written per run"
+    for key in ("record_predictions", "train_classes", "pretrain"):
+        if cfg.get(key):
+            return f"{key} runs go through their own harness"
+    return None
+
+
+def _stacked_dense_class():
+    import keras
+
+    @keras.saving.register_keras_serializable(package="zoo")
+    class StackedDense(keras.layers.Layer):
+        """K independent Dense layers on a `(batch, K, features)` stack.
+
+        Args:
+            members: K, the number of stacked members.
+            units: Output features of each member.
+            activation: Activation name (applied per member). Defaults to None.
+            use_bias: Whether to add a bias. Defaults to True.
+        """
+
+        def __init__(self, members, units, activation=None, use_bias=True, **kwargs):
+            super().__init__(**kwargs)
+            self.members, self.units, self.use_bias = int(members), int(units), use_bias
+            self.activation = keras.activations.get(activation)
+
+        def build(self, input_shape):
+            k, n_in = self.members, int(input_shape[-1])
+            self.kernel = self.add_weight(shape=(k, n_in, self.units), name="kernel",
+                                          initializer="zeros")
+            self.bias = (self.add_weight(shape=(k, self.units), name="bias",
+                                         initializer="zeros") if self.use_bias else None)
+
+        def call(self, x):
+            y = keras.ops.einsum("bki,kio->bko", x, self.kernel)
+            if self.bias is not None:
+                y = y + self.bias
+            return self.activation(y)
+
+        def get_config(self):
+            return {**super().get_config(), "members": self.members, "units": self.units,
+                    "activation": keras.activations.serialize(self.activation),
+                    "use_bias": self.use_bias}
+
+    return StackedDense
+
+
+def stack_models(members: list):
+    """One Functional model computing K same-architecture models side by side.
+
+    Args:
+        members: K built Functional models of the same architecture.
+
+    Returns:
+        A model mapping `(batch, K, *input_shape)` to `(batch, K, *output)`,
+        member k's weights copied into slice k of each stacked weight.
+
+    Raises:
+        ValueError: for a layer that cannot be stacked (the message names it).
+    """
+    import keras
+
+    StackedDense = _stacked_dense_class()
+    k = len(members)
+    first = members[0]
+
+    def clone(layer):
+        cls = type(layer).__name__
+        if cls == "Dense":
+            return StackedDense(k, layer.units, activation=layer.activation,
+                                use_bias=layer.use_bias, name=layer.name)
+        if cls == "Flatten":
+            return keras.layers.Reshape((k, -1), name=layer.name)
+        if cls == "Reshape":
+            return keras.layers.Reshape((k, *layer.target_shape), name=layer.name)
+        if cls in ELEMENTWISE and not layer.weights:
+            return type(layer).from_config(layer.get_config())
+        raise ValueError(
+            f"Layer {layer.name!r} ({cls}) cannot be stacked: packing supports Dense, "
+            f"Flatten, Reshape and weightless elementwise layers ({', '.join(ELEMENTWISE)}). "
+            f"Set `pack_seeds = false` or use a Dense model. Received: layer={cls}")
+
+    inputs = keras.Input(shape=(k, *first.input_shape[1:]), name="packed_input")
+    packed = keras.models.clone_model(first, input_tensors=inputs, clone_function=clone)
+    packed.name = f"packed_{first.name}"
+    for layer in packed.layers:
+        if not layer.weights:
+            continue
+        sources = [m.get_layer(layer.name).get_weights() for m in members]
+        layer.set_weights([__import__("numpy").stack(ws) for ws in zip(*sources)])
+    return packed
+
+
+class _MemberView:
+    """What `keras.callbacks.EarlyStopping` needs of a model, for one member."""
+
+    def __init__(self, packed, k: int):
+        self.packed, self.k, self.stop_training = packed, k, False
+
+    def get_weights(self):
+        return [w[self.k].copy() for w in self.packed.get_weights()]
+
+    def set_weights(self, weights):
+        full = self.packed.get_weights()
+        for w, mine in zip(full, weights):
+            w[self.k] = mine
+        self.packed.set_weights(full)
+
+
+def _member_metrics(loss, metrics, k: int):
+    """Per-member Keras metrics: `m{k}_loss` and `m{k}_<metric>`."""
+    import keras
+
+    per_example = _per_example(loss)
+
+    def member_loss(y_true, y_pred):  # per example, so the epoch mean weighs batches by size
+        return per_example(y_true[:, k], y_pred[:, k])
+
+    out = [keras.metrics.MeanMetricWrapper(member_loss, name=f"m{k}_loss")]
+    for metric in metrics:
+        inner = type(metric).from_config(metric.get_config())
+
+        def fn(y_true, y_pred, inner=inner):
+            return inner._fn(y_true[:, k], y_pred[:, k], **inner._fn_kwargs)
+
+        out.append(keras.metrics.MeanMetricWrapper(fn, name=f"m{k}_{metric.name}"))
+    return out
+
+
+def _per_example(loss):
+    """A loss as a function of `(y_true, y_pred)` returning one value per example."""
+    import keras
+
+    if isinstance(loss, keras.losses.Loss):
+        return loss.call
+    return keras.losses.get(loss)
+
+
+def packed_loss(loss, k: int):
+    """The pack's loss per example: the sum over the K members of their losses.
+
+    Keras averages it over the batch, so the total is the sum of the members'
+    batch-mean losses and each member's gradient is its own.
+    """
+    per_example = _per_example(loss)
+
+    def total(y_true, y_pred):
+        return sum(per_example(y_true[:, i], y_pred[:, i]) for i in range(k))
+
+    return total
+
+
+def member_logs(logs: dict, k: int) -> dict:
+    """Member k's slice of the pack's epoch logs: `m3_loss` -> `loss`, `val_m3_loss` -> `val_loss`."""
+    out = {}
+    for key, value in (logs or {}).items():
+        for prefix in ("", "val_"):
+            if key.startswith(f"{prefix}m{k}_"):
+                out[prefix + key[len(prefix) + len(f"m{k}_"):]] = value
+    return out
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def _bookkeeping_class():
+    import keras
+
+    class MemberBookkeeping(keras.callbacks.Callback):
+        """Per-member history, divergence and early stopping; stops when all stopped.
+
+        Args:
+            k: Number of members.
+            early_stopping: Keyword arguments of `keras.callbacks.EarlyStopping`
+                (or None for no early stopping).
+            measure: `() -> (grad norms {layer: [K floats]}, dead {layer: [K floats]})`
+                called at the end of each epoch, or None.
+        """
+
+        def __init__(self, k, early_stopping=None, measure=None):
+            super().__init__()
+            self.k, self.es_args, self.measure = k, early_stopping, measure
+
+        def on_train_begin(self, logs=None):
+            self.histories = [{} for _ in range(self.k)]
+            self.grads = [{} for _ in range(self.k)]
+            self.dead = [[] for _ in range(self.k)]
+            self.stopped = [None] * self.k         # 1-based last epoch of each member
+            self.diverged = [None] * self.k
+            self.stop_weights = [None] * self.k
+            self.views = [_MemberView(self.model, i) for i in range(self.k)]
+            self.stoppers = []
+            if self.es_args is not None:
+                for view in self.views:
+                    es = keras.callbacks.EarlyStopping(**self.es_args)
+                    if es.mode == "auto" and "loss" not in es.monitor:
+                        es.mode = "max" if "acc" in es.monitor else "min"
+                    es.set_model(view)
+                    es.on_train_begin()
+                    self.stoppers.append(es)
+
+        def on_epoch_end(self, epoch, logs=None):
+            diag = self.measure() if self.measure is not None else None
+            for i in range(self.k):
+                if self.stopped[i] is not None:
+                    continue
+                mine = member_logs(logs, i)
+                for key, value in mine.items():
+                    self.histories[i].setdefault(key, []).append(float(value))
+                if diag is not None:
+                    grads, dead = diag
+                    for name, values in grads.items():
+                        self.grads[i].setdefault(name, []).append(float(values[i]))
+                    self.dead[i].append(dead[i])
+                if not all(_finite(mine.get(key)) for key in ("loss", "val_loss")):
+                    self.diverged[i] = epoch + 1
+                    self._stop(i, epoch)
+                    continue
+                if self.stoppers:
+                    self.stoppers[i].on_epoch_end(epoch, mine)
+                    if self.views[i].stop_training:
+                        self._stop(i, epoch)
+            if all(s is not None for s in self.stopped):
+                self.model.stop_training = True
+
+        def _stop(self, i, epoch):
+            self.stopped[i] = epoch + 1
+            self.stop_weights[i] = self.views[i].get_weights()
+
+        def on_train_end(self, logs=None):
+            """Puts each member back at its stopping point, then restores best weights."""
+            for i in range(self.k):
+                if self.stop_weights[i] is not None:
+                    self.views[i].set_weights(self.stop_weights[i])
+                if self.stoppers and self.diverged[i] is None:
+                    self.stoppers[i].on_train_end()
+
+        def evaluated_epoch(self, i: int, epochs_run: int) -> int:
+            es = self.stoppers[i] if self.stoppers else None
+            if es is not None and es.best_weights is not None:
+                return es.best_epoch + 1
+            return epochs_run
+
+    return MemberBookkeeping
+
+
+def _diagnostics(packed, loss, x_probe, y_probe, k: int):
+    """`(measure, dead_final)`: per-member gradient norms and dead units on a fixed batch.
+
+    Mirrors `benchmarks.diagnostics.GradientNorms` / `DeadUnits`, with one
+    value per member: the gradient of the summed loss w.r.t. a stacked kernel
+    is, slice by slice, each member's own gradient.
+    """
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from benchmarks import diagnostics as diag
+
+    kernels = diag.kernel_layers(packed)
+    variables = [v for _, vs in kernels for v in vs]
+    x = tf.constant(np.stack([x_probe] * k, axis=1))
+    y = tf.constant(np.stack([y_probe] * k, axis=1))
+
+    @tf.function
+    def grad_norms():
+        with tf.GradientTape() as tape:
+            y_pred = packed(x, training=False)
+            value = tf.reduce_mean(packed_loss(loss, k)(y, y_pred))
+        grads = tape.gradient(value, [getattr(v, "value", v) for v in variables])
+        return [tf.reduce_sum(tf.square(g), axis=list(range(1, len(g.shape)))) for g in grads]
+
+    never, names, outputs = [], [], []
+    for layer in diag._walk(packed):
+        act = diag._activation_name(layer)
+        if act in diag.NEVER_DEAD:
+            never.append(layer.name)
+        elif act in diag.CAN_DIE:
+            names.append(layer.name)
+            outputs.append(layer.output)
+    probe = keras.Model(packed.input, outputs) if outputs else None
+
+    def dead() -> list[tuple]:
+        """Per member: `(fraction, {layer: fraction})`."""
+        by_layer = [{name: 0.0 for name in never} for _ in range(k)]
+        counts = np.zeros((k, 2))
+        if probe is not None:
+            outs = probe(x, training=False)
+            outs = outs if isinstance(outs, (list, tuple)) else [outs]
+            for name, out in zip(names, outs):
+                a = np.asarray(keras.ops.convert_to_numpy(out), dtype="float32")
+                a = np.moveaxis(a, 1, 0).reshape(k, -1, a.shape[-1])  # (K, examples*pos, units)
+                alive = (a > 0).any(axis=1)
+                for i in range(k):
+                    by_layer[i][name] = float(1.0 - alive[i].mean())
+                counts += np.stack([(~alive).sum(axis=1), np.full(k, alive.shape[1])], axis=1)
+        fractions = [c[0] / c[1] if c[1] else (0.0 if never else None) for c in counts]
+        return list(zip(fractions, by_layer))
+
+    def measure():
+        squares = [s.numpy() for s in grad_norms()]
+        norms, i = {}, 0
+        for name, vs in kernels:
+            total = sum(squares[i:i + len(vs)])
+            i += len(vs)
+            norms[name] = [math.sqrt(t) if math.isfinite(t) else float("nan") for t in total]
+        return norms, [f for f, _ in dead()]
+
+    return measure, dead, [name for name, _ in kernels]
+
+
+class _Unpackable(Exception):
+    """The model or optimizer turned out not to allow packing."""
+
+
+def run_packed(config: dict, seeds: list[int], options: dict | None = None) -> list[tuple]:
+    """Trains one cell with several seeds in one graph; one result per seed.
+
+    Args:
+        config: A resolved config (as for `benchmarks.run.run_one`).
+        seeds: The seeds to train (K members).
+        options: Execution options (as for `run_one`).
+
+    Returns:
+        A list of `(status, record, error)`, in the order of `seeds`. Falls
+        back to one `run_one` per seed when the config cannot be packed; the
+        records' `options["packed"]` says which happened and why.
+    """
+    from benchmarks.record import empty_record, format_error
+    from benchmarks.run import run_one
+
+    seeds, options = [int(s) for s in seeds], dict(options or {})
+    reason = unpackable_reason(config, options) if len(seeds) > 1 else "one seed"
+    if reason is None:
+        start = time.perf_counter()
+        records = [empty_record() for _ in seeds]
+        try:
+            results = _train_packed({**RUN_DEFAULTS, **config}, seeds, options, records)
+        except _Unpackable as exc:
+            reason = str(exc)
+        except Exception as exc:  # like run_one: a run never takes its worker down
+            error = format_error(exc)
+            results = [("failed", record, error) for record in records]
+        if reason is None:
+            for _, record, _ in results:
+                record["wall_time"] = time.perf_counter() - start
+            return results
+    out = []
+    for seed in seeds:
+        status, record, error = run_one(config, seed, options)
+        if record is not None and isinstance(record.get("options"), dict):
+            record["options"]["packed"] = {"members": 1, "reason": reason}
+        out.append((status, record, error))
+    return out
+
+
+def _early_stopping_args(value) -> dict | None:
+    if not value:
+        return None
+    args = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
+    args.update(value if isinstance(value, dict) else {} if value is True else
+                {"patience": int(value)})
+    return args
+
+
+def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict]) -> list:
+    from benchmarks import devices, inputs, run
+    from benchmarks.losses import resolve_loss
+    from benchmarks.seeding import seed_everything
+
+    k = len(seeds)
+    devices.prepare_devices(cfg, threads=options.get("threads"))
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    keras.backend.clear_session()
+    strategy, device = devices.make_strategy(cfg["device"], cfg["replicas"], cfg.get("tpu"))
+    members, trains, ds = [], [], None
+    for seed in seeds:  # each member exactly as run_one builds it
+        seed_everything(seed, deterministic=device.startswith("cpu"))
+        ds, augmenter = inputs.prepare_dataset(cfg)
+        n_train = inputs.train_size(ds)
+        batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
+        model, loss, label_map = run._compile(cfg, ds, strategy, n_train, batch_size)
+        model.name = f"{model.name}_{len(members)}"
+        members.append(model)
+        train, val, test = inputs.make_datasets(ds, batch_size, seed, label_map, augmenter)
+        trains.append(train)
+    opt_config = members[0].optimizer.get_config()
+    if opt_config.get("clipnorm") or opt_config.get("global_clipnorm"):
+        raise _Unpackable("gradient norm clipping couples the members")
+    try:
+        packed = stack_models(members)
+    except ValueError as exc:
+        raise _Unpackable(str(exc).split(" Set `pack_seeds")[0]) from None
+    _, metrics, _ = resolve_loss(cfg["loss"], ds.spec.task, ds.spec.num_classes)
+    packed.compile(optimizer=type(members[0].optimizer).from_config(opt_config),
+                   loss=packed_loss(loss, k),
+                   metrics=[m for i in range(k) for m in _member_metrics(loss, metrics, i)],
+                   jit_compile=cfg["jit_compile"], steps_per_execution=cfg["steps_per_execution"])
+
+    def stack(*batches):
+        return tuple(tf.stack([b[j] for b in batches], axis=1) for j in range(2))
+
+    def repeat(x, y):
+        return tf.stack([x] * k, axis=1), tf.stack([y] * k, axis=1)
+
+    train = tf.data.Dataset.zip(tuple(trains)).map(stack).prefetch(tf.data.AUTOTUNE)
+    x_probe, y_probe = inputs.probe_batch(ds, 256, label_map)
+    measure, dead, grad_layers = _diagnostics(packed, loss, np.asarray(x_probe),
+                                              np.asarray(y_probe), k)
+    from benchmarks import diagnostics as diag
+
+    timer, lr_log = diag.EpochTimer(), diag.LearningRateLog()
+    book = _bookkeeping_class()(k, _early_stopping_args(cfg["early_stopping"]), measure)
+    packed.fit(train, validation_data=val.map(repeat), epochs=cfg["epochs"],
+               callbacks=[timer, lr_log, book], shuffle=False, verbose=0)
+    test_logs = packed.evaluate(test.map(repeat), return_dict=True, verbose=0)
+    finals = dead()
+    return [_member_record(records[i], i, cfg, options, book, timer, lr_log, members[i],
+                           finals[i], test_logs, grad_layers, device, ds, n_train, seeds)
+            for i in range(k)]
+
+
+def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_dead, test_logs,
+                   grad_layers, device, ds, n_train, seeds):
+    from benchmarks import devices
+    from benchmarks import diagnostics as diag
+    from benchmarks import record as rec
+
+    k = len(seeds)
+    hist = book.histories[i]
+    epochs = len(hist.get("loss", []))
+    if lr_log.values:
+        hist["learning_rate"] = lr_log.values[:epochs]
+    record["options"] = {key: cfg[key] for key in ("jit_compile", "steps_per_execution",
+                                                   "device", "replicas", "precision")}
+    record["options"].update({key: options[key] for key in ("peak_flops", "threads")
+                              if key in options})
+    record["options"]["batch_size"] = inputs_batch(cfg, n_train)
+    record["options"]["packed"] = {"members": k, "seeds": seeds, "index": i}
+    record["host"], record["versions"] = devices.host_info(), devices.library_versions()
+    record["device"] = device
+    record["params"] = int(sum(math.prod(w.shape) for w in member.trainable_weights))
+    record["history"], record["epochs_run"], record["monitor"] = hist, epochs, "val_loss"
+    record["best_epoch"] = rec.best_epoch(hist, "val_loss")
+    record["evaluated_epoch"] = book.evaluated_epoch(i, epochs)
+    record["gen_gap"], record["gen_gap_loss"] = rec.generalization_gaps(
+        hist, record["best_epoch"], ds.spec.task)
+    record["target"] = diag.reached_target(hist, timer.elapsed, cfg["target"])
+    record["epoch_times"], record["train_times"] = (timer.epoch_times[:epochs],
+                                                    timer.train_times[:epochs])
+    record.update(rec.throughput(timer.epoch_times, timer.train_times, n_train * k))
+    record["flops_per_example"] = diag.flops_per_example(member)
+    peak = options.get("peak_flops")
+    if isinstance(peak, (int, float)) and peak and record["samples_per_sec"]:
+        record["mfu"] = record["flops_per_example"] * record["samples_per_sec"] / float(peak)
+    record["grad_layers"], record["grad_norms"] = grad_layers, book.grads[i]
+    record["dead_fraction"], record["dead_by_layer"] = final_dead
+    record["dead_history"] = book.dead[i]
+    record["diverged_epoch"] = book.diverged[i]
+    record["peak_memory_mb"] = rec.peak_memory_mb()
+    if book.diverged[i] is not None:
+        return "diverged", record, None
+    record["test"] = {key: float(v) for key, v in member_logs(test_logs, i).items()}
+    return "ok", record, None
+
+
+def inputs_batch(cfg, n_train) -> int:
+    from benchmarks.inputs import resolve_batch_size
+
+    return resolve_batch_size(cfg["batch_size"], n_train)
