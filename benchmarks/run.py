@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -67,13 +68,13 @@ def run_one(config: dict, seed: int, options: dict | None = None):
 
 
 def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
-    from benchmarks import devices, inputs, record as rec
+    from benchmarks import devices, inputs
 
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
     record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})
+    devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
     record["host"], record["versions"] = devices.host_info(), devices.library_versions()
-    devices.prepare_devices(cfg, threads=options.get("threads"))
     import keras
 
     keras.backend.clear_session()
@@ -91,8 +92,14 @@ def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
         record["params"] = int(sum(math.prod(w.shape) for w in model.trainable_weights))
         train, val, test = inputs.make_datasets(ds, batch_size, seed, label_map, augmenter)
         cbs = _callbacks(cfg, seed, options, ds, loss, label_map)
-        history = model.fit(train, validation_data=val, epochs=cfg["epochs"],
-                            callbacks=list(cbs.values()), shuffle=False, verbose=0)
+        try:
+            history = model.fit(train, validation_data=val, epochs=cfg["epochs"],
+                                callbacks=list(cbs.values()), shuffle=False, verbose=0)
+        except Exception:  # keep what the finished epochs measured, then fail
+            with contextlib.suppress(Exception):
+                _measure(record, cfg, options, model, getattr(model, "history", None), cbs,
+                         ds, n_train)
+            raise
         _measure(record, cfg, options, model, history, cbs, ds, n_train)
         if record["diverged_epoch"] is not None:
             return "diverged"
@@ -154,8 +161,8 @@ def _measure(record, cfg, options, model, history, cbs, ds, n_train) -> None:
     from benchmarks import diagnostics as diag
     from benchmarks import record as rec
 
-    hist = rec.clean_history(history.history)
-    lrs = cbs["lr"].values
+    hist = rec.clean_history(getattr(history, "history", None) or {})
+    lrs = getattr(cbs["lr"], "values", [])
     if lrs:
         hist["learning_rate"] = lrs[: len(hist.get("loss", lrs))]
     timer, es = cbs["timer"], cbs.get("early_stopping")

@@ -35,6 +35,8 @@ def tensorboard_callbacks(log_dir: str, config: dict, seed: int, run_id: str | N
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
-    with tf.summary.create_file_writer(log_dir).as_default():
+    writer = tf.summary.create_file_writer(log_dir)
+    with writer.as_default():
         hp.hparams(hparams_of(config, seed), trial_id=run_id)
+    writer.close()
     return [keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False)]

@@ -19,13 +19,14 @@ from benchmarks.store import RECORD_KEYS
 
 TINY = {"dataset": "digits", "model": "mlp", "epochs": 2, "depth": 2, "width": 16,
         "batch_size": 64, "activation": "relu"}
+TARGET = {"metric": "val_accuracy", "value": 0.01}  # reached at epoch 1
 
 
 @pytest.fixture(scope="module")
 def ok_run():
     from benchmarks.run import run_one
 
-    return run_one(TINY, seed=0)
+    return run_one({**TINY, "target": TARGET}, seed=0)
 
 
 # --- identity and validation: no training ------------------------------------------------
@@ -111,13 +112,16 @@ def test_ok_run_has_every_record_key_and_sane_values(ok_run):
     assert record["peak_memory_mb"] > 0 and record["mfu"] is None
     assert record["device"].startswith("cpu") and record["diverged_epoch"] is None
     assert record["versions"]["tensorflow"] and record["host"]["cpu_count"]
+    target = record["target"]
+    assert (target["metric"], target["epoch"], target["mode"]) == ("val_accuracy", 1, "max")
+    assert 0 < target["seconds"] <= record["wall_time"]
     json.dumps(record)  # the store writes it as JSON
 
 
 def test_same_config_and_seed_give_identical_history(ok_run):
     from benchmarks.run import run_one
 
-    status, record, _ = run_one(TINY, seed=0)
+    status, record, _ = run_one({**TINY, "target": TARGET}, seed=0)
     assert status == "ok"
     assert record["history"] == ok_run[1]["history"]
     assert record["test"] == ok_run[1]["test"]
@@ -196,7 +200,7 @@ def test_mirrored_strategy_on_two_logical_cpus():
         config = {{**{TINY!r}, "epochs": 1, "device": "cpu", "replicas": 2}}
         status, record, error = run_one(config, seed=0)
         print(json.dumps({{"status": status, "error": error, "device": record["device"],
-                           "grads": record["grad_norms"]}}))
+                           "grads": record["grad_norms"], "dead": record["dead_fraction"]}}))
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -206,3 +210,31 @@ def test_mirrored_strategy_on_two_logical_cpus():
     assert result["status"] == "ok", result["error"]
     assert "MirroredStrategy with 2 replicas" in result["device"]
     assert all(len(v) == 1 for v in result["grads"].values())
+    assert 0.0 <= result["dead"] <= 1.0
+
+
+def test_reached_target_modes():
+    from benchmarks.diagnostics import reached_target
+
+    history = {"val_accuracy": [0.5, 0.8, 0.95], "val_loss": [1.0, float("nan"), 0.2]}
+    elapsed = [1.0, 2.0, 3.0]
+    assert reached_target(history, elapsed, None) is None
+    hit = reached_target(history, elapsed, {"metric": "val_accuracy", "value": 0.9})
+    assert (hit["epoch"], hit["seconds"], hit["mode"]) == (3, 3.0, "max")
+    hit = reached_target(history, elapsed, {"metric": "val_loss", "value": 0.5})
+    assert (hit["epoch"], hit["mode"]) == (3, "min")
+    miss = reached_target(history, elapsed, {"metric": "val_accuracy", "value": 0.99})
+    assert miss["epoch"] is None and miss["seconds"] is None
+
+
+def test_record_summaries():
+    from benchmarks.record import best_epoch, generalization_gaps, throughput
+
+    history = {"loss": [1.0, 0.5, 0.2], "val_loss": [1.1, 0.7, 0.9],
+               "accuracy": [0.5, 0.8, 0.9], "val_accuracy": [0.4, 0.7, 0.6]}
+    assert best_epoch(history) == 2
+    gap, gap_loss = generalization_gaps(history, 2, "classification")
+    assert gap == pytest.approx(0.1) and gap_loss == pytest.approx(0.2)
+    assert generalization_gaps(history, 2, "regression")[0] == pytest.approx(0.2)
+    t = throughput([5.0, 1.0, 1.0], [4.0, 0.5, 0.5], n_train=100)
+    assert t == {"first_epoch_time": 5.0, "compile_time": 4.0, "samples_per_sec": 200.0}
