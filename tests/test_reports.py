@@ -232,6 +232,7 @@ def test_report_builds_from_a_partial_matrix(store, tmp_path, capsys):
     index = (out / "index.html").read_text()
     assert 'href="optimizers/index.html"' in index and "Findings" in index
     assert "optimizers/index.html#finding" in index
+    assert "Performance profile across suites" in index
     runs = pd.read_csv(out / "optimizers" / "runs.csv")
     assert len(runs) == 15 and (runs["status"] == "failed").sum() == 1
     summary = (out / "optimizers" / "summary.md").read_text()

@@ -37,6 +37,11 @@ def optimizers_converge_faster(runs: pd.DataFrame, epochs: pd.DataFrame) -> Find
                        "The runs have no plain `sgd` optimizer to compare with.")
     has_target = "target_reached" in runs and runs["target_reached"].notna().any()
     if not has_target:
+        configured = "target" in runs and runs["target"].map(
+            lambda t: isinstance(t, str) and t not in ("", "null")).any()
+        if configured:
+            return Finding("C6", "", "inconclusive",
+                           "No finished run recorded its time to the target yet.")
         return Finding("C6", "", "inconclusive",
                        "The suite sets no target, so epochs to target cannot be compared. Add "
                        "`target = {metric = \"val_accuracy\", value = 0.9}` to the suite.")
