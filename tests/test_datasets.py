@@ -155,6 +155,9 @@ def test_tfds_under_mock_data(tmp_path):
     x, y = ds.numpy("train")
     assert x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 1.0 and y.dtype == np.int32
     np.testing.assert_array_equal(y, again.numpy("train")[1])
+    with tfds.testing.mock_data(num_examples=50):
+        one = load("tfds:mnist", seed=0, data_dir=str(tmp_path), split="train")
+    assert sum(one.spec.sizes.values()) == 50 and one.spec.sizes["test"] >= 5
 
 
 def test_tfds_unknown_name_is_a_clear_error(tmp_path):

@@ -20,7 +20,7 @@ def _read(reader, kind: str, path: str, **read_options):
             f"`{kind.lower()}:data/train.{kind.lower()}` (relative to the working "
             f"directory or absolute). Received: path={path!r}"
         )
-    return reader(p, **read_options), p
+    return reader(p, **read_options)
 
 
 def infer_task(y) -> str:
@@ -134,7 +134,7 @@ def load_csv(path: str, seed: int = 0, target: str = "target", task: str | None 
     """
     import pandas as pd
 
-    df, p = _read(pd.read_csv, "CSV", path, sep=sep)
+    df = _read(pd.read_csv, "CSV", path, sep=sep)
     return from_frame(df, f"csv:{path}", seed=seed, target=target, task=task)
 
 
@@ -153,5 +153,5 @@ def load_parquet(path: str, seed: int = 0, target: str = "target",
     """
     import pandas as pd
 
-    df, p = _read(pd.read_parquet, "Parquet", path)
+    df = _read(pd.read_parquet, "Parquet", path)
     return from_frame(df, f"parquet:{path}", seed=seed, target=target, task=task)
