@@ -194,6 +194,9 @@ class Comparison:
                   f"{_fmt(high)}, p={_fmt(self.p)}, {self.n_a} vs {self.n_b} values)")
         if self.real:
             return f"{winner} beats {loser} {detail}; the difference exceeds seed noise."
+        if _fmt(abs(self.diff)) == "0":
+            return (f"{self.a} and {self.b} are level on {unit} ({self.n_a} vs {self.n_b} "
+                    f"values).")
         return (f"{winner} is ahead of {loser} {detail}, but the difference is within seed "
                 f"noise.")
 
@@ -205,6 +208,8 @@ class Comparison:
 def _fmt(x: float) -> str:
     if x is None or not math.isfinite(x):
         return str(x)
+    if abs(x) < 1e-12:  # floating-point residue of equal means
+        return "0"
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
@@ -281,7 +286,14 @@ def best_vs_runner_up(runs: pd.DataFrame, axis: str, metric: str) -> Comparison 
         return None
     first, second = table.iloc[0][axis], table.iloc[1][axis]
     pick = lambda v: runs.loc[_equal(runs[axis], v), metric]  # noqa: E731
-    return compare(pick(first), pick(second), metric, (str(first), str(second)))
+    return compare(pick(first), pick(second), metric, (_name(first), _name(second)))
+
+
+def _name(value) -> str:
+    """An axis value as text: None/NaN is "none", 0.001 stays "0.001"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _equal(column: pd.Series, value) -> pd.Series:

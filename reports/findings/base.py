@@ -64,8 +64,15 @@ class Finding:
 
     @property
     def key_evidence(self) -> str:
-        """The first sentence of the summary."""
-        return self.summary.split(". ")[0].rstrip(".") + "."
+        """The first sentence of the summary, plus the first comparison that
+        exceeds seed noise when there is one."""
+        sentences = [x.strip() for x in self.summary.split("; the difference exceeds seed noise")]
+        head = self.summary.split(". ")[0].rstrip(".") + "."
+        if len(sentences) > 1:
+            decisive = sentences[0].rsplit(". ", 1)[-1]
+            if decisive and decisive not in head:
+                return f"{head} {decisive}; the difference exceeds seed noise."
+        return head
 
 
 def finding(claim: str, title: str):
