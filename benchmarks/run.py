@@ -82,7 +82,10 @@ def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
                                                        cfg.get("tpu"))
     from benchmarks.seeding import seed_everything
 
-    seed_everything(seed, deterministic=record["device"].startswith("cpu"))
+    # Bit-identical reruns on CPU; XLA needs op determinism off (Keras drops jit otherwise).
+    deterministic = record["device"].startswith("cpu") and cfg["jit_compile"] is False
+    record["options"]["deterministic"] = deterministic
+    seed_everything(seed, deterministic=deterministic)
     ds, augmenter = inputs.prepare_dataset(cfg)
     n_train = inputs.train_size(ds)
     batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)

@@ -4,7 +4,9 @@
 TensorFlow/Keras seed generators (weight initialization, dropout, shuffling
 through the seeded tf.data pipeline). On CPU, TensorFlow's op determinism is
 switched on too, so the same config and seed give bit-identical histories.
-It stays on for the rest of the process (workers only run training).
+A worker process runs many runs, so determinism is set for every run: it
+is switched off again for a run that asks for XLA (`jit_compile`), because
+Keras silently drops `jit_compile=True` while op determinism is on.
 
 Example:
 
@@ -20,9 +22,10 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
 
     Args:
         seed: The run's seed (an int >= 0).
-        deterministic: Call `tf.config.experimental.enable_op_determinism()`.
-            Use it on CPU; some GPU ops have no deterministic kernel and then
-            raise. Defaults to True.
+        deterministic: Call `tf.config.experimental.enable_op_determinism()`
+            (True) or switch it off if an earlier run switched it on (False).
+            Use it on CPU without XLA; some GPU ops have no deterministic
+            kernel and then raise. Defaults to True.
 
     Raises:
         TypeError: if the seed is not an int.
@@ -35,3 +38,8 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
     keras.utils.set_random_seed(int(seed))
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+    else:
+        from tensorflow.python.framework import config as tf_config  # no public API
+
+        if tf_config.is_op_determinism_enabled():
+            tf_config.disable_op_determinism()
