@@ -20,6 +20,8 @@ from zoo.models import MODELS
 from zoo.spec import DatasetSpec
 
 SIZES = {"train": 8, "validation": 4, "test": 4}
+# Small values of the shared size axes: keeps every test fast and passes axes to every model.
+TINY = {"depth": 1, "width": 8, "filters": 4, "units": 4, "code_size": 2, "embed_dim": 4}
 
 
 def small_spec(card, kind: str | None = None) -> DatasetSpec:
@@ -54,19 +56,19 @@ def step_and_round_trip(model, spec, tmp_path):
 
     x, y = random_batch(spec)
     loss = ("sparse_categorical_crossentropy" if spec.task == "classification" else "mse")
-    model.compile(optimizer="adam", loss=loss)
+    model.compile(optimizer="adam", loss=loss, jit_compile=False)  # XLA compile is slow
     before = [w.copy() for w in model.get_weights()]
     value = model.train_on_batch(x, y)
     assert np.isfinite(value)
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
-    out = model.predict(x, verbose=0)
+    out = np.asarray(model(x, training=False))  # a direct call: no predict() tracing
     assert out.shape == (len(x), spec.output_dim) and out.dtype == np.float32
     if spec.task == "classification":
         np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
     path = tmp_path / "model.keras"
     model.save(path)
     restored = load_model(path)
-    np.testing.assert_allclose(restored.predict(x, verbose=0), out, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(restored(x, training=False)), out, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
@@ -78,17 +80,25 @@ def test_every_model_builds_trains_and_round_trips(name, tmp_path):
     assert set(card.defaults) == set(card.axes), "defaults must cover exactly the axes"
     assert "default_dataset" in card.extra
     spec = small_spec(card)
-    model = zoo.build_model(name, spec)
+    model = zoo.build_model(name, spec, **{k: v for k, v in TINY.items() if k in card.axes})
     assert isinstance(model, keras.Model) and type(model).__name__ == "Functional"
     step_and_round_trip(model, spec, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["gru", "transformer"])
+@pytest.mark.parametrize("name", ["gru", "transformer", "cnn1d"])
 def test_token_inputs_use_an_embedding(name, tmp_path):
-    spec = small_spec(MODELS.card(name), kind="tokens")
-    model = zoo.build_model(name, spec, depth=1)
+    card = MODELS.card(name)
+    spec = small_spec(card, kind="tokens")
+    model = zoo.build_model(name, spec, **{k: v for k, v in TINY.items() if k in card.axes})
     assert any(layer.__class__.__name__ == "Embedding" for layer in model.layers)
     step_and_round_trip(model, spec, tmp_path)
+
+
+def test_float_inputs_with_a_vocabulary_are_not_embedded():
+    """A bag-of-words (float) spec keeps vocab_size but is no token sequence."""
+    spec = small_spec(MODELS.card("gru")).replace(vocab_size=20)
+    model = zoo.build_model("gru", spec)
+    assert not any(layer.__class__.__name__ == "Embedding" for layer in model.layers)
 
 
 def test_input_shape_variants_build():
@@ -130,7 +140,8 @@ def test_unaccepted_axis_names_axis_and_accepted_ones():
 
 
 @pytest.mark.parametrize("name, axes, message", [
-    ("mlp", {"depth": 0}, "depth. must be an integer >= 1"),
+    ("mlp", {"depth": -1}, "depth. must be an integer >= 0"),
+    ("cnn", {"depth": 0}, "depth. must be an integer >= 1"),
     ("cnn", {"filters": 2.5}, "filters. must be an integer"),
     ("cnn1d", {"activation": "relux"}, "Unknown activation 'relux'.*Did you mean 'relu'"),
     ("gru", {"initializer": "he_norm"}, "Unknown initializer 'he_norm'"),
@@ -184,6 +195,7 @@ def test_cli_lists_with_pattern_and_tag(capsys):
 
 def test_cli_show_unknown_model_exits_2_with_suggestion(capsys):
     assert main(["models", "show", "NOPE"]) == 2
+    assert "Unknown model 'NOPE'" in capsys.readouterr().err
     assert main(["models", "show", "cnn1"]) == 2
     assert "Did you mean 'cnn1d'" in capsys.readouterr().err
     assert main(["models", "show", "mnist1d_gru"]) == 0

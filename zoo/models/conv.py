@@ -66,16 +66,16 @@ def cnn(input_shape, num_outputs, task="classification", depth=2, filters=16, ke
     defaults={**CONV_DEFAULTS, "kernel_size": 5},
     tags=("conv", "sequence"),
     reference="1-D convolution over time (e.g. Greydanus 2020 on MNIST-1D); a flat (L,) "
-              "input is reshaped to (L, 1) inside the model",
+              "input is reshaped to (L, 1) inside the model; token ids are embedded",
     extra={"default_dataset": "mnist1d"},
 )
-def cnn1d(input_shape, num_outputs, task="classification", depth=2, filters=16, kernel_size=5,
-          width=64, activation="relu", initializer="glorot_uniform", dropout=0.0,
-          regularizer=None, batch_norm=False):
-    """1-D CNN for (L,) or (L, C) signals."""
+def cnn1d(input_shape, num_outputs, task="classification", vocab_size=None, depth=2,
+          filters=16, kernel_size=5, width=64, activation="relu", initializer="glorot_uniform",
+          dropout=0.0, regularizer=None, batch_norm=False):
+    """1-D CNN for (L,) or (L, C) signals, or (L,) token ids (embedded in `filters` dims)."""
     from zoo.models.layers import sequence_input
 
-    inputs, x = sequence_input(input_shape)
+    inputs, x = sequence_input(input_shape, vocab_size, embed_dim=int(filters), mask_zero=False)
     return _conv_stack(inputs, x, num_outputs, task, depth, filters, kernel_size, width,
                        activation, initializer, dropout, regularizer, batch_norm, "cnn1d")
 

@@ -33,7 +33,8 @@ def logistic(input_shape, num_outputs, task="classification", initializer="gloro
 
 
 @MODELS.register(
-    description="Multi-layer perceptron: depth x Dense(width) with optional BN, dropout, residual.",
+    description="Multi-layer perceptron: depth x Dense(width) with optional BN, dropout, "
+                "residual (depth 0: logistic regression).",
     tasks=("classification", "regression"),
     input_kind="any",
     axes=MLP_AXES,
@@ -49,10 +50,11 @@ def mlp(input_shape, num_outputs, task="classification", depth=2, width=64, acti
         residual=False):
     import keras
 
-    from zoo.models.checks import check_bool
+    from zoo.models.checks import check_bool, check_int
     from zoo.models.layers import check_common, kernel_args, output_head
 
-    check_common(activation, initializer, regularizer, dropout, depth=depth, width=width)
+    check_common(activation, initializer, regularizer, dropout, width=width)
+    check_int("depth", depth, minimum=0)  # depth 0 is logistic regression (claim C1)
     batch_norm, residual = check_bool("batch_norm", batch_norm), check_bool("residual", residual)
     inputs = keras.Input(shape=input_shape, name="input")
     x = keras.layers.Flatten()(inputs)

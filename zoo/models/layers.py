@@ -202,11 +202,13 @@ def image_input(input_shape, name: str = "input"):
     return inputs, x
 
 
-def sequence_input(input_shape, vocab_size=None, embed_dim: int = 32, name: str = "input"):
+def sequence_input(input_shape, vocab_size=None, embed_dim: int = 32, mask_zero: bool = True,
+                   name: str = "input"):
     """Returns `(inputs, x)` with `x` of shape (batch, steps, features).
 
     Token ids (`vocab_size` given) go through an `Embedding(vocab_size,
-    embed_dim, mask_zero=True)` (0 is padding); a flat (T,) signal becomes
+    embed_dim, mask_zero=mask_zero)` (0 is padding: pass `mask_zero=False`
+    for layers that cannot take a mask, e.g. Conv1D); a flat (T,) signal becomes
     (T, 1); an image (H, W, C) becomes H steps of W*C features; (T, F)
     passes through.
 
@@ -221,7 +223,7 @@ def sequence_input(input_shape, vocab_size=None, embed_dim: int = 32, name: str 
                 f"Received: input_shape={input_shape}, vocab_size={vocab_size}"
             )
         inputs = keras.Input(shape=input_shape, dtype="int32", name=name)
-        x = keras.layers.Embedding(int(vocab_size), embed_dim, mask_zero=True,
+        x = keras.layers.Embedding(int(vocab_size), embed_dim, mask_zero=mask_zero,
                                    name="embedding")(inputs)
         return inputs, x
     if not 1 <= len(input_shape) <= 3:
