@@ -28,6 +28,9 @@ BASE_COLUMNS = ("run_id", "suite", "kind", "cell_id", "seed", "status", "error",
 SCALAR_METRICS = ("best_epoch", "epochs_run", "gen_gap", "gen_gap_loss", "wall_time",
                   "compile_time", "first_epoch_time", "samples_per_sec", "mfu", "params",
                   "peak_memory_mb", "dead_fraction", "diverged_epoch")
+# Record keys kept as JSON text columns: the test-set class probabilities and labels
+# of runs with `record_predictions = true` (ensembles, claim C15).
+PREDICTION_COLUMNS = {"predictions": "test_predictions", "prediction_labels": "test_labels"}
 # Metrics that describe the outcome of a run: NaN unless the run is `ok`.
 OUTCOME_PREFIXES = ("test_", "final_", "best_val_", "gen_gap", "best_epoch", "target_",
                     "grad_ratio", "loss_roughness")
@@ -183,7 +186,9 @@ def load_runs(store: str, suite: str | None = None) -> pd.DataFrame:
     `final_<history key>`, `epoch1_<history key>`, `best_val_<key>` (the
     validation metric at the best epoch), `target_epoch`, `target_seconds`,
     `target_reached`, `grad_ratio`, `loss_roughness`, plus `started_at`,
-    `finished_at`, `attempts`, `run_device`, `hostname`.
+    `finished_at`, `attempts`, `run_device`, `hostname`; and, for runs that
+    recorded their test predictions, `predictions` / `prediction_labels`
+    (JSON text).
 
     Args:
         store: Path of the SQLite results store.
@@ -207,7 +212,8 @@ def load_runs(store: str, suite: str | None = None) -> pd.DataFrame:
             row[key] = _cell(v)
             if key not in config_keys:
                 config_keys.append(key)
-        metrics = _metrics(_loads(r.get("record")))
+        record = _loads(r.get("record"))
+        metrics = _metrics(record)
         if row["status"] != "ok":
             for k in metrics:
                 if k.startswith(OUTCOME_PREFIXES) and k not in ("target_metric", "target_value"):
@@ -216,13 +222,19 @@ def load_runs(store: str, suite: str | None = None) -> pd.DataFrame:
             if k not in metric_keys:
                 metric_keys.append(k)
         row.update(metrics)
+        for column, key in PREDICTION_COLUMNS.items():  # `record_predictions` runs (C15)
+            if record.get(key) is not None:
+                row[column] = json.dumps(record[key])
+                if column not in metric_keys:
+                    metric_keys.append(column)
         row.update({k: r.get(k) for k in ("started_at", "finished_at", "attempts")})
         rows.append(row)
     columns = list(BASE_COLUMNS) + config_keys + metric_keys + ["started_at", "finished_at",
                                                                 "attempts"]
     frame = pd.DataFrame(rows, columns=columns)
     for k in metric_keys:
-        if k not in ("target_metric", "target_reached", "run_device", "hostname"):
+        if k not in ("target_metric", "target_reached", "run_device", "hostname",
+                     *PREDICTION_COLUMNS):
             frame[k] = pd.to_numeric(frame[k], errors="coerce").astype(float)
     frame.attrs["config_columns"] = config_keys
     return frame

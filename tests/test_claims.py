@@ -248,7 +248,7 @@ def _members(k: int, n: int, independent: bool, accuracy: float = 0.7):
 def _c15(independent: bool):
     labels, members = _members(5, 300, independent)
     rows = [{"run_id": f"r{i}", "cell_id": "cell0", "seed": i, "status": "ok",
-             "test_predictions": json.dumps(p.tolist()), "test_labels": json.dumps(
+             "predictions": json.dumps(p.tolist()), "prediction_labels": json.dumps(
                  labels.tolist()), "test_accuracy": float((p.argmax(1) == labels).mean())}
             for i, p in enumerate(members)]
     return pd.DataFrame(rows)
@@ -258,7 +258,7 @@ def test_c15_verdicts():
     assert verdict("C15", _c15(independent=True)) == "supported"
     # Members that make the same mistakes: the ensemble is no better than one.
     assert verdict("C15", _c15(independent=False)) == "not supported"
-    no_predictions = _c15(True).drop(columns=["test_predictions", "test_labels"])
+    no_predictions = _c15(True).drop(columns=["predictions", "prediction_labels"])
     assert verdict("C15", no_predictions) == "inconclusive"
 
 
@@ -312,3 +312,20 @@ def test_claims_group_covers_every_claim():
     claims = [s.claim for s in suites]
     assert sorted(set(claims), key=lambda c: int(c[1:])) == ALL_CLAIMS
     assert len(claims) == len(set(claims)), claims
+
+
+def test_load_runs_keeps_recorded_predictions(tmp_path):
+    from benchmarks.store import Store
+    from reports.data import load_runs
+
+    path = str(tmp_path / "s.sqlite")
+    with Store(path) as store:
+        for seed in (0, 1):
+            store.claim(f"r{seed}", "ens", "cell0", seed, {"record_predictions": True})
+            store.finish(f"r{seed}", "ok", {"test": {"accuracy": 0.5},
+                                            "test_predictions": [[0.9, 0.1], [0.2, 0.8]],
+                                            "test_labels": [0, 0]})
+    runs = load_runs(path, "ens")
+    assert json.loads(runs["predictions"].iloc[0]) == [[0.9, 0.1], [0.2, 0.8]]
+    finding = evaluate("C15", runs)
+    assert finding.evidence["ensemble"].iloc[0] == 0.5

@@ -5,7 +5,8 @@ probe set. A leaky_relu or elu unit always has a non-zero gradient, so it is
 never dead *by construction* (the harness records 0.0 for them): their dead
 fraction says nothing. What can be compared is, at the high learning rate
 that makes ReLU units die, the outcome (test accuracy) of leaky ReLU / ELU vs
-ReLU. The claim is supported when the ReLU dead fraction at the highest rate
+ReLU (a diverged run counts as the lowest finite test accuracy of the
+suite). The claim is supported when the ReLU dead fraction at the highest rate
 is at least `MIN_DEAD` and above the lowest rate's beyond seed noise, and no
 alternative activation does worse than ReLU there beyond noise.
 """
@@ -40,6 +41,13 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
         return None if tag is None else f"{row['activation']} @ {tag}"
 
     groups = label_runs(runs, label)
+    if "status" in groups and "test_accuracy" in groups:
+        # A run that diverged did worse than any that finished: it counts as the
+        # lowest finite test accuracy of the suite (a generous lower bound).
+        acc = pd.to_numeric(groups["test_accuracy"], errors="coerce")
+        worst = acc.min()
+        groups = groups.assign(test_accuracy=acc.where(
+            ~((groups["status"] == "diverged") & acc.isna()), worst))
     present = list(dict.fromkeys(groups["group"]))
     relu_hi, relu_lo = "relu @ high lr", "relu @ low lr"
     dying = compare_labels(groups, relu_hi, relu_lo, "dead_fraction", higher=True)

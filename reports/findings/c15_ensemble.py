@@ -1,8 +1,8 @@
 """C15: an ensemble of networks beats its average member.
 
 Each run of the suite keeps its test-set predicted probabilities
-(`record_predictions = true`, columns `test_predictions` / `test_labels` of
-`load_runs`). Per cell, the K seeds' probabilities are averaged; the ensemble's
+(`record_predictions = true`: record keys `test_predictions` / `test_labels`,
+`load_runs` columns `predictions` / `prediction_labels`). Per cell, the K seeds' probabilities are averaged; the ensemble's
 test accuracy is compared with the members' accuracies. Seed noise is the
 spread of the members: the ensemble beats its average member only when it is
 above the upper end of the 95% confidence interval of the mean member
@@ -34,13 +34,13 @@ def _array(value):
 def ensemble_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per cell: members, mean / CI of member accuracy, ensemble accuracy."""
     rows = []
-    if runs.empty or "test_predictions" not in runs:
+    if runs.empty or "predictions" not in runs:
         return pd.DataFrame(rows)
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
     for cell, part in ok.groupby("cell_id", sort=False):
         probs, accs, labels = [], [], None
         for _, r in part.iterrows():
-            p, y = _array(r.get("test_predictions")), _array(r.get("test_labels"))
+            p, y = _array(r.get("predictions")), _array(r.get("prediction_labels"))
             if p is None or y is None or p.ndim != 2 or len(p) != len(y):
                 continue
             if labels is not None and (len(y) != len(labels) or not np.array_equal(y, labels)):
