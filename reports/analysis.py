@@ -44,6 +44,7 @@ class SuiteReport:
     figures: list[tuple[str, object]]
     finding: Finding | None
     provenance: pd.DataFrame
+    fixed: dict = dataclasses.field(default_factory=dict)
 
     @property
     def best_text(self) -> str:
@@ -197,4 +198,16 @@ def analyze_suite(store: str, name: str, suite_row: dict | None = None) -> Suite
                        runs=runs, epochs=epochs, axes=axes, metric=metric, select=select,
                        status=status, cells=cells, axis_tables=tables, sentences=sentences,
                        best=best, pivot=pivot, figures=figures, finding=found,
-                       provenance=data.load_provenance(store, name))
+                       provenance=data.load_provenance(store, name),
+                       fixed=fixed_settings(runs, axes))
+
+
+def fixed_settings(runs: pd.DataFrame, axes: list[str]) -> dict:
+    """Config values shared by every run (the suite's `[fixed]` part and defaults)."""
+    out = {}
+    for column in data.config_columns(runs):
+        if column not in axes and len(runs):
+            value = runs[column].iloc[0]
+            out[column] = None if value is None or (isinstance(value, float) and
+                                                    np.isnan(value)) else value
+    return out

@@ -120,6 +120,10 @@ def render_suite(report: SuiteReport) -> str:
                 f"<code>{esc(report.select or 'none')}</code>.</p>")
     if report.finding is not None:
         body += ["<h2>Finding</h2>", finding_block(report.finding)]
+    if getattr(report, "tuning", None) is not None:
+        from reports.tuning import html_sections
+
+        body += html_sections(report.tuning)
     body += ["<h2>Which configuration won?</h2>",
              f"<p><b>Best configuration:</b> {esc(report.best_text)}.</p>"]
     if report.sentences:
@@ -143,6 +147,10 @@ def render_suite(report: SuiteReport) -> str:
         body.append(f'<p class="status-failed">{len(problems)} runs did not finish ok '
                     f"(failed, diverged or still running); they are listed above with their "
                     f"status and error, and their metrics are left empty.</p>")
+    if report.fixed:
+        settings = pd.DataFrame({"setting": list(report.fixed),
+                                 "value": [plots.label(v) for v in report.fixed.values()]})
+        body += ["<h2>Settings shared by every run</h2>", table(settings)]
     body += ["<h2>Provenance</h2>", table(report.provenance)]
     return page(f"zoo report: {report.name}", body)
 
