@@ -116,6 +116,23 @@ def test_input_shape_variants_build():
     assert model.get_layer("flatten").output.shape[-1] == 125  # as in the paper (25 x 5)
 
 
+def test_outputs_stay_float32_under_mixed_precision():
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        for name in zoo.list_models():
+            card = MODELS.card(name)
+            spec = small_spec(card)
+            model = zoo.build_model(name, spec, **{k: v for k, v in TINY.items()
+                                                   if k in card.axes})
+            out = model(random_batch(spec)[0], training=False)
+            assert out.dtype == "float32", name
+            assert np.all(np.isfinite(np.asarray(out))), name
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 def test_accepted_axes_change_the_model():
     spec = small_spec(MODELS.card("cnn"))
     small = zoo.build_model("cnn", spec, depth=1, filters=4, width=8)
