@@ -96,10 +96,11 @@ def test_one_seed_is_inconclusive(claim):
     assert out.verdict == "inconclusive", out.summary
 
 
-@pytest.mark.parametrize("claim", ["C2", "C5", "C7"])
+@pytest.mark.parametrize("claim", ["C2", "C5", "C6", "C7"])
 def test_overlapping_noise_is_inconclusive(claim):
     # Means favour the claim a little, but the seed spread is far larger.
     small_effect = {"C2": lambda **kw: c2_runs(0.5, 0.6, 1.0, 0.95, **kw),
+                    "C6": lambda **kw: c6_runs(5.0, 5.2, **kw),
                     "C5": lambda **kw: frame(
                         {("batch_size", 1): {"samples_per_sec": 100.0, "wall_time": 10.0,
                                              "loss_roughness": 0.1, "test_accuracy": 0.9},

@@ -32,5 +32,5 @@ for _module in pkgutil.iter_modules(__path__):
             warnings.warn(f"reports.findings.{_module.name} failed to import and its claim "
                           f"has no rule: {LOAD_ERRORS[_module.name]}", stacklevel=1)
 
-__all__ = ["FINDINGS", "LOAD_ERRORS", "VERDICTS", "Finding", "finding", "evaluate", "compare_groups", "decide",
-           "evidence_table"]
+__all__ = ["FINDINGS", "LOAD_ERRORS", "VERDICTS", "Finding", "finding", "evaluate",
+           "compare_groups", "decide", "evidence_table"]
