@@ -13,6 +13,7 @@ import pandas as pd
 
 from reports import data, html, markdown, plots
 from reports.analysis import SuiteReport, analyze_suite
+from reports.tuning import analyze_tuning
 
 DEFAULT_OUT = os.path.join("runs", "reports")
 
@@ -61,6 +62,8 @@ def build(store: str, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
     names = data.check_suite(store, suite)
     rows = {r["name"]: r for r in data.load_suites(store).to_dict("records")}
     reports = [analyze_suite(store, name, rows.get(name)) for name in names]
+    for r in reports:  # Keras Tuner trials get a tuning section (reports/tuning.py)
+        r.tuning = analyze_tuning(store, r.name, r.runs, r.epochs)
     pages = {r.name: write_suite(r, out) for r in reports}
     index = None
     if suite is None:

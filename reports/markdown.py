@@ -51,6 +51,10 @@ def render_suite(report: SuiteReport) -> str:
         out += [f"## Finding {text(f.claim)}: {text(f.title)}\n",
                 f"**Verdict: {f.verdict}.** {text(f.summary)}\n",
                 table(f.evidence)]
+    if getattr(report, "tuning", None) is not None:
+        from reports.tuning import markdown_sections
+
+        out += markdown_sections(report.tuning)
     out += ["## Which configuration won?\n", f"Best configuration: {text(report.best_text)}.\n"]
     out += [f"- **{text(axis)}**: {text(s)}" for axis, s in report.sentences.items()]
     out.append("")
