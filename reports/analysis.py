@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -107,36 +108,47 @@ def _figures(report_runs: pd.DataFrame, epochs: pd.DataFrame, grads: pd.DataFram
     if curve_metric and axes:
         cells = report_runs.groupby(axes, dropna=False).ngroups
         by = axes if cells <= 12 else axes[:1]
-        out.append(("Learning curves", plots.learning_curves(epochs, by, curve_metric)))
+        out.append(_drawn("Learning curves", plots.learning_curves, epochs, by, curve_metric))
     elif curve_metric:
-        out.append(("Learning curves", plots.learning_curves(
-            epochs.assign(suite=epochs["suite"]), "suite", curve_metric)))
+        out.append(_drawn("Learning curves", plots.learning_curves, epochs, "suite",
+                          curve_metric))
     if metric:
         for axis, table in tables.items():
-            out.append((f"{metric} by {axis}", plots.bars(table, axis, metric)))
+            out.append(_drawn(f"{metric} by {axis}", plots.bars, table, axis, metric))
         if len(axes) >= 2:
             table = stats.pivot(report_runs, axes[0], axes[1], metric)
-            out.append((f"{metric}: {axes[0]} x {axes[1]}", plots.heatmap(table, metric)))
+            out.append(_drawn(f"{metric}: {axes[0]} x {axes[1]}", plots.heatmap, table, metric))
         if "learning_rate" in axes:
             others = [a for a in axes if a != "learning_rate"]
-            out.append(("Learning-rate sensitivity", plots.lr_sensitivity(
-                report_runs, metric, others[0] if others else None)))
+            out.append(_drawn("Learning-rate sensitivity", plots.lr_sensitivity, report_runs,
+                              metric, others[0] if others else None))
     by = next((a for a in ("activation", "initializer") if a in axes), None)
     if not grads.empty and by:
-        out.append((f"Per-layer gradient norms by {by}", plots.grad_norms(grads, by)))
+        out.append(_drawn(f"Per-layer gradient norms by {by}", plots.grad_norms, grads, by))
     if "batch_size" in axes:
-        out.append(("Throughput and accuracy vs batch size",
-                    plots.batch_size_tradeoff(report_runs, metric or "test_accuracy")))
+        out.append(_drawn("Throughput and accuracy vs batch size", plots.batch_size_tradeoff,
+                          report_runs, metric or "test_accuracy"))
     if any(a in axes for a in REGULARIZATION_AXES):
         labelled = report_runs.assign(regularization=report_runs.apply(regularization, axis=1))
-        out.append(("Generalization gap by regularization",
-                    plots.gen_gap(labelled, "regularization")))
+        out.append(_drawn("Generalization gap by regularization", plots.gen_gap, labelled,
+                          "regularization"))
     if axes and "target_seconds" in report_runs and report_runs["target_reached"].notna().any():
         method = primary_axis(axes)
-        profile = suite_profile(report_runs, method)
-        out.append((f"Performance profile of {method} (seconds to target)",
-                    plots.performance_profile(profile, f"{method}, seconds to target")))
+        out.append(_drawn(f"Performance profile of {method} (seconds to target)",
+                          lambda: plots.performance_profile(suite_profile(report_runs, method),
+                                                            f"{method}, seconds to target")))
     return [(title, fig) for title, fig in out if fig is not None]
+
+
+def _drawn(title: str, draw, *args, **kwargs):
+    """`(title, figure)`; a plot that cannot be drawn from these runs becomes a
+    note instead of stopping the report."""
+    try:
+        return title, draw(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001 - shown on the page
+        warnings.warn(f"plot {title!r} could not be drawn: {type(e).__name__}: {e}",
+                      stacklevel=2)
+        return title, None
 
 
 def suite_profile(runs: pd.DataFrame, method: str, time: str = "target_seconds"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from reports import stats
 
@@ -34,6 +35,8 @@ def _figure(ncols: int = 1) -> tuple[Figure, list]:
 
 def to_base64(fig: Figure, dpi: int = 80) -> str:
     """The figure as a base64-encoded PNG (for `<img src="data:image/png;base64,...">`)."""
+    for text in fig.findobj(Text):  # user strings such as "$5" are not math
+        text.set_parse_math(False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return base64.b64encode(buffer.getvalue()).decode("ascii")

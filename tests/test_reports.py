@@ -264,3 +264,12 @@ def test_reports_never_import_tensorflow(store, tmp_path):
         "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120,
                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def test_plots_take_user_strings_literally():
+    from reports import plots
+
+    runs = pd.DataFrame({"opt": ["$a_1", "$a_1", "b^2$", "b^2$"], "acc": [0.8, 0.9, 0.5, 0.6],
+                         "status": ["ok"] * 4})
+    fig = plots.bars(stats.compare_axis(runs, "opt", "acc"), "opt", "acc")
+    assert plots.to_base64(fig).startswith("iVBOR")  # a PNG, no mathtext parse error
