@@ -67,6 +67,14 @@ def check_optimizer(name) -> None:
     )
 
 
+def accepts_argument(name: str, argument: str) -> bool:
+    """Whether optimizer `name`'s Keras class takes a constructor argument (e.g. momentum)."""
+    import inspect
+
+    cls = _keras_class(name)
+    return cls is not None and argument in inspect.signature(cls.__init__).parameters
+
+
 def default_learning_rate(name: str) -> float:
     """The Keras default learning rate of optimizer `name`."""
     import inspect

@@ -68,7 +68,29 @@ def run_one(config: dict, seed: int, options: dict | None = None):
 
 
 def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
+    from benchmarks import devices
+
+    context = prepare_run(cfg, seed, options, record)
+    with devices.precision_policy(cfg["precision"]):
+        model = build_model(cfg, context, record)
+        return fit_model(model, cfg, seed, options, record, context)
+
+
+def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
+    """Devices, a clean Keras session, seeds and data: everything before the model.
+
+    Args:
+        cfg: The resolved config with every `RUN_DEFAULTS` key.
+        seed: The run's seed.
+        options: Execution options (see `run_one`).
+        record: The record to fill (`options`, `host`, `versions`, `device`).
+
+    Returns:
+        A context dict for `build_model` and `fit_model`: `strategy`, `ds`,
+        `augmenter`, `n_train`, `batch_size`.
+    """
     from benchmarks import devices, inputs
+    from benchmarks.seeding import seed_everything
 
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
@@ -80,8 +102,6 @@ def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
     keras.backend.clear_session()
     strategy, record["device"] = devices.make_strategy(cfg["device"], cfg["replicas"],
                                                        cfg.get("tpu"))
-    from benchmarks.seeding import seed_everything
-
     # Bit-identical reruns on CPU; XLA needs op determinism off (Keras drops jit otherwise).
     deterministic = record["device"].startswith("cpu") and cfg["jit_compile"] is False
     record["options"]["deterministic"] = deterministic
@@ -90,24 +110,57 @@ def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
     n_train = inputs.train_size(ds)
     batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
     record["options"]["batch_size"] = batch_size
-    with devices.precision_policy(cfg["precision"]):
-        model, loss, label_map = _compile(cfg, ds, strategy, n_train, batch_size)
-        record["params"] = int(sum(math.prod(w.shape) for w in model.trainable_weights))
-        train, val, test = inputs.make_datasets(ds, batch_size, seed, label_map, augmenter)
-        cbs = _callbacks(cfg, seed, options, ds, loss, label_map)
-        try:
-            history = model.fit(train, validation_data=val, epochs=cfg["epochs"],
-                                callbacks=list(cbs.values()), shuffle=False, verbose=0)
-        except Exception:  # keep what the finished epochs measured, then fail
-            with contextlib.suppress(Exception):
-                _measure(record, cfg, options, model, getattr(model, "history", None), cbs,
-                         ds, n_train)
-            raise
-        _measure(record, cfg, options, model, history, cbs, ds, n_train)
-        if record["diverged_epoch"] is not None:
-            return "diverged"
-        record["test"] = {k: float(v) for k, v in
-                          model.evaluate(test, return_dict=True, verbose=0).items()}
+    return {"strategy": strategy, "ds": ds, "augmenter": augmenter, "n_train": n_train,
+            "batch_size": batch_size}
+
+
+def build_model(cfg: dict, context: dict, record: dict):
+    """Builds and compiles the model in the strategy scope (call under the precision policy).
+
+    Adds `loss` and `label_map` to `context` and the parameter count to `record`.
+    """
+    model, loss, label_map = _compile(cfg, context["ds"], context["strategy"],
+                                      context["n_train"], context["batch_size"])
+    context.update(loss=loss, label_map=label_map)
+    record["params"] = int(sum(math.prod(w.shape) for w in model.trainable_weights))
+    return model
+
+
+def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context: dict,
+              callbacks=(), initial_epoch: int = 0) -> str:
+    """Trains with the diagnostics callbacks, evaluates the test split, fills `record`.
+
+    Args:
+        model: The compiled model of `build_model`.
+        cfg, seed, options, record, context: As for `prepare_run`.
+        callbacks: Extra Keras callbacks, run after the harness's (e.g. Keras
+            Tuner's). Defaults to ().
+        initial_epoch: First epoch (Hyperband resumes). Defaults to 0.
+
+    Returns:
+        "ok" or "diverged".
+    """
+    from benchmarks import inputs
+
+    ds, label_map = context["ds"], context["label_map"]
+    train, val, test = inputs.make_datasets(ds, context["batch_size"], seed, label_map,
+                                            context["augmenter"])
+    cbs = _callbacks(cfg, seed, options, ds, context["loss"], label_map)
+    try:
+        history = model.fit(train, validation_data=val, epochs=cfg["epochs"],
+                            initial_epoch=initial_epoch,
+                            callbacks=list(cbs.values()) + list(callbacks), shuffle=False,
+                            verbose=0)
+    except Exception:  # keep what the finished epochs measured, then fail
+        with contextlib.suppress(Exception):
+            _measure(record, cfg, options, model, getattr(model, "history", None), cbs, ds,
+                     context["n_train"])
+        raise
+    _measure(record, cfg, options, model, history, cbs, ds, context["n_train"])
+    if record["diverged_epoch"] is not None:
+        return "diverged"
+    record["test"] = {k: float(v) for k, v in
+                      model.evaluate(test, return_dict=True, verbose=0).items()}
     return "ok"
 
 
@@ -126,7 +179,8 @@ def _compile(cfg, ds, strategy, n_train, batch_size):
         lr = make_schedule(cfg["schedule"], base, cfg["epochs"], math.ceil(n_train / batch_size))
     with strategy.scope():
         model = zoo.models.build(cfg["model"], spec, **axes)
-        optimizer = make_optimizer(cfg["optimizer"], lr, cfg["weight_decay"])
+        extra = {} if cfg.get("momentum") is None else {"momentum": float(cfg["momentum"])}
+        optimizer = make_optimizer(cfg["optimizer"], lr, cfg["weight_decay"], **extra)
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
                       jit_compile=cfg["jit_compile"],
                       steps_per_execution=cfg["steps_per_execution"])

@@ -51,6 +51,7 @@ RUN_DEFAULTS = {
 }
 DEVICES = ("auto", "cpu", "gpu", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16", "float64")
+TARGET_METRICS = ("val_accuracy", "val_loss", "accuracy", "loss", "val_mae", "mae")
 EARLY_STOPPING_KEYS = ("patience", "monitor", "min_delta", "restore_best_weights", "mode")
 
 
@@ -174,6 +175,21 @@ def validate_config(config: dict) -> None:
     if target is not None and (not isinstance(target, dict) or "metric" not in target
                                or not _is_number(target.get("value"))):
         _fail("target", target, 'None or {"metric": "val_accuracy", "value": 0.9}')
+    if target is not None and target["metric"] not in TARGET_METRICS:
+        metric = target["metric"]
+        raise ValueError(
+            f"Unknown target metric {metric!r}.{did_you_mean(str(metric), TARGET_METRICS)} "
+            f"Expected one of: {', '.join(TARGET_METRICS)}. Received: target={target!r}")
+    momentum = config.get("momentum")
+    if momentum is not None:
+        if not _is_number(momentum) or not 0 <= momentum < 1:
+            _fail("momentum", momentum, "a number in [0, 1)")
+        from benchmarks.optimizers import accepts_argument
+
+        if not accepts_argument(cfg["optimizer"], "momentum"):
+            raise ValueError(
+                f"The optimizer {cfg['optimizer']!r} has no momentum argument: set momentum "
+                f"only with sgd, momentum, nesterov or rmsprop. Received: momentum={momentum!r}")
     ts = cfg["train_samples"]
     if ts is not None and (not _is_int(ts) or ts < 1):
         _fail("train_samples", ts, "None (all) or a positive int")

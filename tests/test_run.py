@@ -62,6 +62,8 @@ def test_identity_module_does_not_import_tensorflow():
     ({"device": "gpux"}, "Did you mean 'gpu'"),
     ({"batch_size": 0}, "batch_size"),
     ({"learning_rate": -1.0}, "learning_rate"),
+    ({"target": {"metric": "val_acuracy", "value": 0.9}}, "Did you mean 'val_accuracy'"),
+    ({"optimizer": "adam", "momentum": 0.5}, "no momentum argument"),
 ])
 def test_validate_config_names_the_closest_valid_name(bad, message):
     from benchmarks.run import validate_config
@@ -79,6 +81,7 @@ def test_schedules_and_optimizers_by_name():
     for name in OPTIMIZERS:
         make_optimizer(name)
     assert float(make_optimizer("momentum").momentum) == 0.9
+    assert float(make_optimizer("sgd", momentum=0.5).momentum) == 0.5
     assert make_optimizer("nesterov").nesterov
     assert float(make_optimizer("ftrl", learning_rate=0.1).learning_rate) == pytest.approx(0.1)
     for name in SCHEDULES:
