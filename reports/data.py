@@ -240,9 +240,24 @@ def load_runs(store: str, suite: str | None = None) -> pd.DataFrame:
     return frame
 
 
+EXTRA_COLUMNS = ("target_metric", "target_value", "target_reached", "run_device", "hostname",
+                 "started_at", "finished_at", "attempts", "epoch", "metric", "value", "layer",
+                 "layer_index", "norm")
+
+
 def config_columns(runs: pd.DataFrame) -> list[str]:
-    """The config columns of a `load_runs` frame."""
-    return list(runs.attrs.get("config_columns", []))
+    """The config columns of a `load_runs` (or long) frame.
+
+    Read from `runs.attrs` when present; a frame that lost its attrs (e.g.
+    after some pandas operations) falls back to every column that is not an
+    identity, metric or bookkeeping column.
+    """
+    if "config_columns" in runs.attrs:
+        return [c for c in runs.attrs["config_columns"] if c in runs]
+    metric_prefixes = ("test_", "final_", "epoch1_", "best_val_", "target_")
+    return [c for c in runs.columns
+            if c not in BASE_COLUMNS and c not in SCALAR_METRICS and c not in EXTRA_COLUMNS
+            and not c.startswith(metric_prefixes) and c not in ("grad_ratio", "loss_roughness")]
 
 
 def _long(store: str, suite: str | None, rows_of) -> pd.DataFrame:
