@@ -1,4 +1,11 @@
-"""Attention models: a small Transformer encoder for classification / regression."""
+"""Attention models: a small Transformer encoder for classification / regression.
+
+Example:
+
+>>> from zoo.models import build
+>>> from zoo.datasets import load
+>>> model = build("transformer", load("mnist1d").spec, depth=1, width=32, heads=4)
+"""
 
 from __future__ import annotations
 

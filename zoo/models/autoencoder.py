@@ -1,4 +1,12 @@
-"""Autoencoder: an MLP that reconstructs its (flattened) input through a bottleneck."""
+"""Autoencoder: an MLP that reconstructs its (flattened) input through a bottleneck.
+
+Example:
+
+>>> from zoo.models import build
+>>> from zoo.spec import DatasetSpec
+>>> spec = DatasetSpec("digits", "reconstruction", "image", (8, 8, 1), None, 64)
+>>> model = build("autoencoder", spec, code_size=8)   # output: 64 linear values
+"""
 
 from __future__ import annotations
 

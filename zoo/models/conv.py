@@ -1,4 +1,14 @@
-"""Convolutional models: a plain 2-D CNN, a 1-D CNN for signals, a small ResNet."""
+"""Convolutional models: a plain 2-D CNN, a 1-D CNN for signals, a small ResNet.
+
+Convolutions use "same" padding and pool only while the feature map stays at
+least 2 wide, so the same builder serves 8x8 digits and 32x32x3 images.
+
+Example:
+
+>>> from zoo.models import build
+>>> from zoo.datasets import load
+>>> model = build("cnn", load("digits").spec, depth=2, filters=8, batch_norm=True)
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,12 @@ github.com/greydanus/mnist1d (notebooks/models.py: `MLPBase`, `ConvBase`,
 Keras defaults: Glorot-uniform kernels instead of PyTorch's Kaiming-uniform,
 and a softmax output (the zoo contract) where PyTorch returns logits to a
 cross-entropy loss (the same model).
+
+Example:
+
+>>> from zoo.models import build
+>>> from zoo.datasets import load
+>>> model = build("mnist1d_cnn", load("mnist1d").spec)   # 5,210 parameters
 """
 
 from __future__ import annotations

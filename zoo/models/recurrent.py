@@ -1,4 +1,14 @@
-"""Recurrent models: SimpleRNN, LSTM and GRU stacks sharing one family builder."""
+"""Recurrent models: SimpleRNN, LSTM and GRU stacks sharing one family builder.
+
+`activation` is the recurrent cell's activation (tanh by default), so the
+activation axis applies to these models too.
+
+Example:
+
+>>> from zoo.models import build
+>>> from zoo.datasets import load
+>>> model = build("gru", load("mnist1d").spec, units=32, bidirectional=True)
+"""
 
 from __future__ import annotations
 
