@@ -156,7 +156,7 @@ def suite_profile(runs: pd.DataFrame, method: str, time: str = "target_seconds"
     """Performance profile of the values of `method`: a problem is one
     combination of the suite (and dataset, model) with every other varying
     axis and the seed; never reaching the target counts as infinite."""
-    keys = [c for c in ["suite", "dataset", "model"] + varying_axes(runs)
+    keys = [c for c in dict.fromkeys(["suite", "dataset", "model"] + varying_axes(runs))
             if c in runs and c != method] + ["seed"]
     frame = _axis_values(runs, [method] + keys).assign(_time=stats.time_to_target(runs, time))
     frame[keys] = frame[keys].astype(str)

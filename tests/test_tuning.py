@@ -173,8 +173,19 @@ def test_random_search_records_trials_and_resumes(tmp_path, capsys):
     more = runs(tmp_path)
     assert len(more) == 4 and len({r["run_id"] for r in more}) == 4
     assert sorted(r["trial_id"] for r in more) == ["0", "1", "2", "3"]
-    assert all(finished[k] == r["finished_at"] for r in more for k in [r["run_id"]]
-               if k in finished)
+    assert all(finished[r["run_id"]] == r["finished_at"] for r in more
+               if r["run_id"] in finished)
+
+    # `zoo results` and `zoo report` show the trials.
+    capsys.readouterr()
+    assert main(["results", "--store", str(tmp_path / "zoo.sqlite"), "--suite", "t_tune",
+                 "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {r["run_id"] for r in shown} == {r["run_id"] for r in more}
+    assert main(["report", "--store", str(tmp_path / "zoo.sqlite"), "--suite", "t_tune",
+                 "--out", str(tmp_path / "reports")]) == 0
+    page = (tmp_path / "reports" / "t_tune" / "index.html").read_text()
+    assert "<h2>Tuning</h2>" in page and "Best trial:" in page and "Objective by trial" in page
 
 
 def test_failed_trial_is_recorded_and_search_goes_on(tmp_path):

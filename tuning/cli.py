@@ -56,7 +56,9 @@ def print_trials(rows: list[dict], space) -> None:
     for r in rows:
         metrics = objective_metrics(r["record"], space.objective) if r["status"] == "ok" else None
         value = None if metrics is None else metrics.get(name)
-        hps = {k: r["config"].get(k) for k in space.axes if k in r["config"]}
+        keys = list(space.axes) + (["epochs", "initial_epoch"]  # Hyperband's budget
+                                   if "initial_epoch" in r["config"] else [])
+        hps = {k: r["config"].get(k) for k in keys if k in r["config"]}
         shown = "-" if value is None else f"{value:.4f}"
         print(f"  trial {r['trial_id']:>4}  {r['status']:<8} {name}={shown:<8} "
               f"{json.dumps(hps, default=str)}  run {r['run_id']}")

@@ -184,7 +184,7 @@ class TrialRecorder:
 
 def _harness():
     """The harness module with `prepare_run`, `build_model` and `fit_model`."""
-    from tuning import _staging_run as run
+    from benchmarks import run
 
     return run
 

@@ -250,7 +250,7 @@ def load_space(path_or_name: str, overrides: list[str] | None = None) -> Space:
         lines = [ln.strip().removeprefix("- ") for ln in lines[1:]] if len(lines) > 1 else lines
         errors += [ln.replace("[matrix]", "[space]") for ln in lines]
     if suite is not None and not errors:
-        errors += _check_values(suite, path)
+        errors += _check_values(suite, axes, path)
     _raise(errors, path)
     suite.matrix = {}
     space = Space(name=suite.name, suite=suite, axes=axes, objective=objective,
@@ -457,8 +457,12 @@ def _representatives(spec: dict) -> list:
     return [spec["min"], spec["max"]]
 
 
-def _check_values(suite: Suite, path: str) -> list[str]:
-    """`benchmarks.run.validate_config` on the base config with each axis value."""
+def _check_values(suite: Suite, axes: dict[str, dict], path: str) -> list[str]:
+    """`benchmarks.run.validate_config` on the base config with each axis value.
+
+    A conditional axis is checked with its parents set to values that make it
+    active (e.g. momentum with optimizer "sgd").
+    """
     try:
         from benchmarks.run import validate_config
     except ImportError:  # pragma: no cover - the harness is built alongside
@@ -466,9 +470,14 @@ def _check_values(suite: Suite, path: str) -> list[str]:
     base = dataclasses.replace(suite, matrix={}, exclude=[]).cells()[0]
     problems = []
     for axis, values in suite.matrix.items():
+        active, child = {}, axis
+        parent = axes.get(axis, {}).get("parent")
+        while parent:
+            active[parent] = axes[child]["parent_values"][0]
+            child, parent = parent, axes[parent].get("parent")
         for value in values:
             try:
-                validate_config({**base, axis: value})
+                validate_config({**base, **active, axis: value})
             except ValueError as e:
                 problems.append(f"{path}: [space] {axis}: {e}")
     try:
