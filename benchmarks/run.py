@@ -167,7 +167,7 @@ def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context:
 def _compile(cfg, ds, strategy, n_train, batch_size):
     import zoo.models
     from benchmarks.losses import resolve_loss
-    from benchmarks.optimizers import default_learning_rate, make_optimizer
+    from benchmarks.optimizers import accepts_argument, default_learning_rate, make_optimizer
     from benchmarks.schedules import make_schedule
 
     axes = {k: v for k, v in cfg.items() if k in zoo.models.accepted_axes(cfg["model"])}
@@ -179,7 +179,9 @@ def _compile(cfg, ds, strategy, n_train, batch_size):
         lr = make_schedule(cfg["schedule"], base, cfg["epochs"], math.ceil(n_train / batch_size))
     with strategy.scope():
         model = zoo.models.build(cfg["model"], spec, **axes)
-        extra = {} if cfg.get("momentum") is None else {"momentum": float(cfg["momentum"])}
+        extra = {}  # momentum: an axis for the optimizers that take it (sgd, rmsprop)
+        if cfg.get("momentum") is not None and accepts_argument(cfg["optimizer"], "momentum"):
+            extra["momentum"] = float(cfg["momentum"])
         optimizer = make_optimizer(cfg["optimizer"], lr, cfg["weight_decay"], **extra)
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
                       jit_compile=cfg["jit_compile"],

@@ -180,16 +180,9 @@ def validate_config(config: dict) -> None:
         raise ValueError(
             f"Unknown target metric {metric!r}.{did_you_mean(str(metric), TARGET_METRICS)} "
             f"Expected one of: {', '.join(TARGET_METRICS)}. Received: target={target!r}")
-    momentum = config.get("momentum")
-    if momentum is not None:
-        if not _is_number(momentum) or not 0 <= momentum < 1:
-            _fail("momentum", momentum, "a number in [0, 1)")
-        from benchmarks.optimizers import accepts_argument
-
-        if not accepts_argument(cfg["optimizer"], "momentum"):
-            raise ValueError(
-                f"The optimizer {cfg['optimizer']!r} has no momentum argument: set momentum "
-                f"only with sgd, momentum, nesterov or rmsprop. Received: momentum={momentum!r}")
+    momentum = config.get("momentum")  # used by optimizers with a momentum argument only
+    if momentum is not None and (not _is_number(momentum) or not 0 <= momentum < 1):
+        _fail("momentum", momentum, "a number in [0, 1)")
     ts = cfg["train_samples"]
     if ts is not None and (not _is_int(ts) or ts < 1):
         _fail("train_samples", ts, "None (all) or a positive int")

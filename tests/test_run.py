@@ -63,7 +63,7 @@ def test_identity_module_does_not_import_tensorflow():
     ({"batch_size": 0}, "batch_size"),
     ({"learning_rate": -1.0}, "learning_rate"),
     ({"target": {"metric": "val_acuracy", "value": 0.9}}, "Did you mean 'val_accuracy'"),
-    ({"optimizer": "adam", "momentum": 0.5}, "no momentum argument"),
+    ({"optimizer": "sgd", "momentum": 1.5}, "momentum"),
 ])
 def test_validate_config_names_the_closest_valid_name(bad, message):
     from benchmarks.run import validate_config
