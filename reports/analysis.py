@@ -46,6 +46,7 @@ class SuiteReport:
     finding: Finding | None
     provenance: pd.DataFrame
     fixed: dict = dataclasses.field(default_factory=dict)
+    tuning: object | None = None  # reports.tuning.TuningReport, set for Keras Tuner suites
 
     @property
     def best_text(self) -> str:
