@@ -132,7 +132,7 @@ def pretrain_into(model, cfg: dict, seed: int, batch_size: int) -> dict:
     train = ds.tf_dataset("train", bs, shuffle=True, seed=seed, map_fn=map_fn)
     val = ds.tf_dataset("validation", 256)
     history = source.fit(train, validation_data=val, epochs=int(pre.get("epochs", 5)),
-                         verbose=0)
+                         shuffle=False, verbose=0)
     copied = copy_weights(source, model)
     return {"classes": [int(c) for c in pre["classes"]], "epochs": int(pre.get("epochs", 5)),
             "examples": len(ds.numpy("train")[1]),

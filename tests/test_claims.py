@@ -329,3 +329,41 @@ def test_load_runs_keeps_recorded_predictions(tmp_path):
     assert json.loads(runs["predictions"].iloc[0]) == [[0.9, 0.1], [0.2, 0.8]]
     finding = evaluate("C15", runs)
     assert finding.evidence["ensemble"].iloc[0] == 0.5
+
+
+def test_c3_counts_a_diverged_alternative_as_worst():
+    runs = _c3([.30, .35, .40], [.90, .91, .92])
+    high_elu = (runs["activation"] == "elu") & (runs["learning_rate"] == 0.5)
+    runs.loc[high_elu, "status"] = "diverged"
+    runs.loc[high_elu, "test_accuracy"] = np.nan
+    assert verdict("C3", runs) == "not supported"
+
+
+# --- harness modules for C15 / C16 (no TensorFlow) -----------------------------------
+
+def test_select_classes_relabels_every_split():
+    import zoo.datasets
+    from benchmarks.transfer import select_classes
+
+    ds = zoo.datasets.load("digits", seed=0)
+    target = select_classes(ds, [5, 6, 7, 8, 9])
+    assert target.spec.num_classes == target.spec.output_dim == 5
+    for split in ("train", "validation", "test"):
+        x, y = target.numpy(split)
+        _, y_all = ds.numpy(split)
+        assert set(np.unique(y)) == {0, 1, 2, 3, 4}
+        assert len(y) == int(np.isin(y_all, [5, 6, 7, 8, 9]).sum()) == len(x)
+        assert target.spec.sizes[split] == len(y)
+    with pytest.raises(ValueError, match="Classes must be distinct ids"):
+        select_classes(ds, [5, 12])
+
+
+def test_check_pretrain():
+    from benchmarks.transfer import check_pretrain
+
+    assert check_pretrain(False) is None
+    assert check_pretrain({"classes": [0, 1], "epochs": 2})["epochs"] == 2
+    with pytest.raises(ValueError, match="pretrain must be false or a table"):
+        check_pretrain({"epochs": 2})
+    with pytest.raises(ValueError, match="Unknown pretrain keys"):
+        check_pretrain({"classes": [0], "epoch": 2})

@@ -5,8 +5,7 @@ probe set. A leaky_relu or elu unit always has a non-zero gradient, so it is
 never dead *by construction* (the harness records 0.0 for them): their dead
 fraction says nothing. What can be compared is, at the high learning rate
 that makes ReLU units die, the outcome (test accuracy) of leaky ReLU / ELU vs
-ReLU (a diverged run counts as the lowest finite test accuracy of the
-suite). The claim is supported when the ReLU dead fraction at the highest rate
+ReLU (a diverged run has NaN weights: its test accuracy counts as 0). The claim is supported when the ReLU dead fraction at the highest rate
 is at least `MIN_DEAD` and above the lowest rate's beyond seed noise, and no
 alternative activation does worse than ReLU there beyond noise.
 """
@@ -42,12 +41,11 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
 
     groups = label_runs(runs, label)
     if "status" in groups and "test_accuracy" in groups:
-        # A run that diverged did worse than any that finished: it counts as the
-        # lowest finite test accuracy of the suite (a generous lower bound).
+        # A run that diverged ended with NaN weights and no usable predictions: its
+        # test accuracy counts as 0.
         acc = pd.to_numeric(groups["test_accuracy"], errors="coerce")
-        worst = acc.min()
         groups = groups.assign(test_accuracy=acc.where(
-            ~((groups["status"] == "diverged") & acc.isna()), worst))
+            ~((groups["status"] == "diverged") & acc.isna()), 0.0))
     present = list(dict.fromkeys(groups["group"]))
     relu_hi, relu_lo = "relu @ high lr", "relu @ low lr"
     dying = compare_labels(groups, relu_hi, relu_lo, "dead_fraction", higher=True)
@@ -62,7 +60,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                f"is >= {MIN_DEAD} and beyond seed noise). Leaky ReLU / ELU units are never dead "
                f"by construction (their gradient is never zero), so they are compared with "
                f"ReLU on test accuracy at lr={fmt(high)}: "
-               + " ".join(c.sentence() for c in guards))
+               + " ".join(c.sentence() for c in guards) + _diverged(groups))
     table = summary_table(groups, ["dead_fraction", "test_accuracy", "final_val_loss"], present)
     figure = None
     if present:
@@ -72,3 +70,11 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
         bar_figure(groups, "test_accuracy", "C3: test accuracy", present, ax=axes[1])
         figure = fig
     return Finding("C3", TITLE, result, summary, evidence(table, [dying] + guards), figure)
+
+
+def _diverged(groups: pd.DataFrame) -> str:
+    if "status" not in groups:
+        return ""
+    counts = groups[groups["status"] == "diverged"].groupby("group").size()
+    return (" Diverged runs (test accuracy 0): " + ", ".join(
+        f"{g}: {n}" for g, n in counts.items()) + ".") if len(counts) else ""
