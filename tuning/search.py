@@ -13,10 +13,11 @@ finishes it with the harness's record after. A trial that fails is recorded
 `failed` and raised as `keras_tuner.errors.FailedTrialError`, so the search
 goes on.
 
-Resume: Keras Tuner's working directory is `runs/tuning/<space>/<tuner>`
-(`directory` replaces `runs/tuning`) and the tuner is created with
-`overwrite=False`, so rerunning the same command reloads the oracle and
-continues. A run id depends only on the space name, tuner, hyperparameters
+Resume: Keras Tuner's working directory is
+`runs/tuning/<space>/<tuner>-<fingerprint of the space>` (`directory`
+replaces `runs/tuning`) and the tuner is created with `overwrite=False`, so
+rerunning the same command reloads the oracle and continues; an edited space
+gets a new folder, i.e. a new search. A run id depends only on the space name, tuner, hyperparameters
 and seed, so a trial retried after a crash finds its row: a finished one is
 not trained again (its stored objective is reported to the oracle), a
 `running` or `failed` one is redone in place. GridSearch uses
@@ -40,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import keras_tuner
@@ -64,8 +66,22 @@ class SpaceHyperband(TrialRecorder, keras_tuner.Hyperband):
 
 
 def working_directory(space: Space, tuner: str, directory: str | None = None) -> str:
-    """Keras Tuner's project folder: `<directory or runs/tuning>/<space name>/<tuner>`."""
-    return os.path.join(directory or DEFAULT_DIRECTORY, space.name, tuner)
+    """Keras Tuner's project folder: `<directory or runs/tuning>/<space name>/<tuner>-<fp>`.
+
+    `<fp>` is `space_fingerprint(space)`: editing the space (or `--set`) starts
+    a new search in a new folder instead of resuming one that searched
+    something else; the same space always resumes.
+    """
+    return os.path.join(directory or DEFAULT_DIRECTORY, space.name,
+                        f"{tuner}-{space_fingerprint(space)}")
+
+
+def space_fingerprint(space: Space) -> str:
+    """8 hex characters identifying what a space searches (not where its file is)."""
+    from benchmarks.identity import canonical_json
+
+    spec = {k: v for k, v in space.to_spec().items() if k not in ("path", "description")}
+    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:8]
 
 
 def make_tuner(space: Space, hypermodel: SpaceHyperModel, tuner: str = "random",
