@@ -141,6 +141,20 @@ def _loads(text) -> dict:
     return out if isinstance(out, dict) else {}
 
 
+def _final_gap(history: dict, evaluated) -> float:
+    """Train - validation accuracy (else validation - train loss) of the weights
+    the run ends with: epoch `evaluated_epoch` (the restored best epoch under
+    early stopping), else the last epoch."""
+    train, val, sign = history.get("accuracy"), history.get("val_accuracy"), 1.0
+    if not train or not val:
+        train, val, sign = history.get("loss"), history.get("val_loss"), -1.0
+    if not train or not val:
+        return np.nan
+    n = min(len(train), len(val))
+    i = int(evaluated) - 1 if isinstance(evaluated, (int, float)) and 1 <= evaluated <= n else n - 1
+    return sign * (_number(train[i]) - _number(val[i]))
+
+
 def _metrics(record: dict) -> dict:
     """The flat metric columns of one record (see docs/ARCHITECTURE.md)."""
     out = {k: _number(record.get(k)) for k in SCALAR_METRICS}
@@ -154,6 +168,7 @@ def _metrics(record: dict) -> dict:
         out[f"epoch1_{k}"] = _number(values[0]) if values else np.nan
         if k.startswith("val_") and isinstance(best, int) and 1 <= best <= len(values):
             out[f"best_{k}"] = _number(values[best - 1])
+    out["gen_gap_final"] = _final_gap(history, record.get("evaluated_epoch"))
     target = record.get("target") or {}
     out["target_metric"] = target.get("metric")
     out["target_value"] = _number(target.get("value"))
@@ -183,6 +198,8 @@ def load_runs(store: str, suite: str | None = None) -> pd.DataFrame:
     Columns: `run_id, suite, kind, cell_id, seed, status, error, tuner,
     trial_id`, every config key as its own column (dict values JSON-encoded),
     then `test_<metric>`, `best_epoch`, `epochs_run`, `gen_gap`, ...,
+    `gen_gap_final` (the gap of the weights the run ends with: the restored
+    epoch under early stopping, else the last epoch),
     `final_<history key>`, `epoch1_<history key>`, `best_val_<key>` (the
     validation metric at the best epoch), `target_epoch`, `target_seconds`,
     `target_reached`, `grad_ratio`, `loss_roughness`, plus `started_at`,

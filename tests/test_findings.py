@@ -120,6 +120,17 @@ def test_c6_never_reached_counts_as_slow_and_without_target_is_inconclusive():
     assert FINDINGS["C6"](no_target, pd.DataFrame()).verdict == "inconclusive"
 
 
+def test_c7_judges_the_model_each_run_ends_with():
+    # At the best epoch every cell looks alike; the unregularized model trained to
+    # the end overfits (gen_gap_final), the regularized ones do not.
+    runs = c7_runs(0.05, 0.05, noise=0.05)
+    runs["gen_gap_final"] = np.where(runs["regularizer"] == "none", 0.4, 0.06)
+    runs["gen_gap_final"] *= 1 + 0.05 * (runs["seed"] - 1)
+    out = FINDINGS["C7"](runs, pd.DataFrame())
+    assert out.verdict == "supported", out.summary
+    assert set(out.evidence.loc[out.evidence["in_verdict"], "metric"]) == {"gen_gap_final"}
+
+
 def test_c7_needs_an_overfitting_baseline():
     runs = c7_runs(0.001, -0.2, noise=5.0)  # baseline gap indistinguishable from 0
     out = FINDINGS["C7"](runs, pd.DataFrame())

@@ -185,6 +185,7 @@ def test_load_runs_keeps_failed_and_diverged(store):
     assert math.isnan(diverged["final_loss"]) and diverged["diverged_epoch"] == 3
     ok = runs[runs["status"] == "ok"]
     assert ok["grad_ratio"].eq(0.25).all() and ok["test_accuracy"].between(0, 1).all()
+    assert ok["gen_gap_final"].round(6).eq(0.02).all()  # train - val accuracy, last epoch
     assert json.loads(ok["target"].iloc[0]) == {"metric": "val_accuracy", "value": 0.68}
     assert len(data.load_runs(store)) == 33
 

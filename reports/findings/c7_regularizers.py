@@ -3,11 +3,16 @@
 Each run gets a `regularization` label from its config: the `regularizer`
 (e.g. "l2:1e-4"), `dropout` > 0, `early_stopping` and `weight_decay`, joined
 by "+", or "none". Each regularized label is compared with "none" on the
-generalization gap (`gen_gap`, lower is better) over every seed; validation
-accuracy at the best epoch is compared too and shown, but only the gap
-decides. The claim is about a model that overfits: when the unregularized
-runs show no gap beyond seed noise (the 95% CI of their gap includes 0) the
-finding is inconclusive.
+generalization gap of the model each run ends with (`gen_gap_final`: train
+minus validation accuracy at the last epoch, or at the restored epoch under
+early stopping; lower is better), over every seed. The gap at the best
+validation epoch (`gen_gap`) and the validation accuracy at the best epoch
+are compared too and shown, but only the final model's gap decides: an
+unregularized model trained to the end is the one that overfits, and the gap
+at its best epoch would credit it with early stopping it did not do. The
+claim is about a model that overfits: when the unregularized runs show no gap
+beyond seed noise (the 95% CI of their gap includes 0) the finding is
+inconclusive.
 """
 
 from __future__ import annotations
@@ -60,12 +65,15 @@ def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Find
         return Finding("C7", "", "inconclusive",
                        "Needs unregularized runs (\"none\") and at least one regularizer.")
     accuracy = "best_val_accuracy" if "best_val_accuracy" in runs else "final_val_accuracy"
-    checks = [compare_groups(runs, "gen_gap", {"regularization": v},
+    gap = ("gen_gap_final" if "gen_gap_final" in runs and runs["gen_gap_final"].notna().any()
+           else "gen_gap")
+    checks = [compare_groups(runs, gap, {"regularization": v},
                              {"regularization": NONE}, higher=False) for v in labels]
-    side = [compare_groups(runs, accuracy, {"regularization": v}, {"regularization": NONE},
-                           higher=True) for v in labels if accuracy in runs]
+    side = [compare_groups(runs, metric, {"regularization": v}, {"regularization": NONE})
+            for metric in dict.fromkeys(["gen_gap", accuracy]) if metric in runs and metric != gap
+            for v in labels]
     verdict, summary = decide(checks, "regularizer comparisons (generalization gap)")
-    base = stats.summarize(runs.loc[runs["regularization"] == NONE, "gen_gap"])
+    base = stats.summarize(runs.loc[runs["regularization"] == NONE, gap])
     if verdict != "inconclusive" and not base["ci_low"] > 0:
         verdict = "inconclusive"
         summary = (f"The unregularized model does not overfit beyond seed noise (gap "
@@ -73,7 +81,8 @@ def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Find
                    f"so the claim is not tested. " + summary)
     evidence = pd.concat([evidence_table(checks), evidence_table(side, in_verdict=False)],
                          ignore_index=True)
-    figure = plots.panels(runs, "regularization", ["gen_gap", accuracy], order=[NONE] + labels,
+    figure = plots.panels(runs, "regularization", list(dict.fromkeys([gap, "gen_gap", accuracy])),
+                          order=[NONE] + labels,
                           title="Generalization gap and validation accuracy by regularization "
                                 "(mean, 95% CI)")
     return Finding("C7", "", verdict, summary, evidence, figure)
