@@ -112,13 +112,18 @@ def test_cli_exit_2_on_bad_space_and_bad_override(tmp_path, capsys):
     assert tune(tmp_path, good, "--set", "epochz=1") == 2
     assert "Did you mean 'epochs'" in capsys.readouterr().err
     assert tune(tmp_path, str(tmp_path / "missing.toml")) == 2
+    assert tune(tmp_path, "mlp_digits", "--tuner", "hyperband") == 2  # epochs is tuned
+    assert "Hyperband chooses the epochs" in capsys.readouterr().err
+    assert tune(tmp_path, good, "--max-trials", "0") == 2
     assert not os.path.exists(tmp_path / "zoo.sqlite")
 
 
 def test_overrides_pin_axes_and_builtin_spaces_load():
     space = load_space("mlp_digits", overrides=["epochs=1", "batch_size=16",
                                                 "objective.name=val_loss",
-                                                "objective.direction=min"])
+                                                "objective.direction=min",
+                                                "space.width={int = [8, 32]}"])
+    assert space.axes["width"] == {"kind": "int", "min": 8, "max": 32, "sampling": "linear"}
     assert "epochs" not in space.axes and "batch_size" not in space.axes
     assert space.base_config()["epochs"] == 1 and space.base_config()["batch_size"] == 16
     assert space.objective == {"name": "val_loss", "direction": "min"}

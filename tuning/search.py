@@ -84,6 +84,27 @@ def space_fingerprint(space: Space) -> str:
     return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:8]
 
 
+def check_tuner(space: Space, tuner: str, max_trials: int | None = None) -> None:
+    """Checks the tuner settings before anything is written or trained.
+
+    Raises:
+        SpaceError: for an unknown tuner, a bad `max_trials`, or Hyperband
+            with `epochs` in `[space]`.
+    """
+    from zoo.registry import did_you_mean
+
+    if tuner not in TUNERS:
+        raise SpaceError(f"Unknown tuner {tuner!r}.{did_you_mean(tuner, TUNERS)} Expected one of:"
+                         f" {', '.join(TUNERS)}. Received: tuner={tuner!r}")
+    if max_trials is not None and (not isinstance(max_trials, int) or max_trials < 1):
+        raise SpaceError(f"--max-trials must be a positive integer. Received: "
+                         f"max_trials={max_trials!r}")
+    if tuner == "hyperband" and "epochs" in space.axes:
+        raise SpaceError(f"{space.path}: [space] epochs: Hyperband chooses the epochs of "
+                         f"each trial itself (up to the space's epochs). Remove epochs from "
+                         f"[space] or pin it with --set epochs=N. Received: tuner='hyperband'")
+
+
 def make_tuner(space: Space, hypermodel: SpaceHyperModel, tuner: str = "random",
                max_trials: int | None = None, directory: str | None = None,
                overwrite: bool = False):
@@ -107,14 +128,7 @@ def make_tuner(space: Space, hypermodel: SpaceHyperModel, tuner: str = "random",
         SpaceError: for an unknown tuner, a bad `max_trials`, or Hyperband
             with `epochs` in `[space]`.
     """
-    from zoo.registry import did_you_mean
-
-    if tuner not in TUNERS:
-        raise SpaceError(f"Unknown tuner {tuner!r}.{did_you_mean(tuner, TUNERS)} Expected one of:"
-                         f" {', '.join(TUNERS)}. Received: tuner={tuner!r}")
-    if max_trials is not None and (not isinstance(max_trials, int) or max_trials < 1):
-        raise SpaceError(f"--max-trials must be a positive integer. Received: "
-                         f"max_trials={max_trials!r}")
+    check_tuner(space, tuner, max_trials)
     objective = keras_tuner.Objective(space.objective["name"], space.objective["direction"])
     common = dict(objective=objective, seed=space.seed, max_retries_per_trial=0,
                   # a failed trial is a result; stop only when nothing can train at all
@@ -123,10 +137,6 @@ def make_tuner(space: Space, hypermodel: SpaceHyperModel, tuner: str = "random",
     where = dict(directory=os.path.dirname(folder), project_name=os.path.basename(folder),
                  overwrite=overwrite)
     if tuner == "hyperband":
-        if "epochs" in space.axes:
-            raise SpaceError(f"{space.path}: [space] epochs: Hyperband chooses the epochs of "
-                             f"each trial itself (up to the space's epochs). Remove epochs from "
-                             f"[space] or pin it with --set epochs=N. Received: tuner='hyperband'")
         return SpaceHyperband(hypermodel, max_epochs=int(space.suite.epochs),
                               factor=HYPERBAND_FACTOR, hyperband_iterations=1, **common, **where)
     if tuner == "grid":
@@ -161,6 +171,7 @@ def run_search(space: Space, store_path: str, tuner: str = "random",
         The store rows (dicts) of this space's trials with this tuner,
         ordered by trial id.
     """
+    check_tuner(space, tuner, max_trials)
     with Store(store_path) as store:
         store.put_suite(space.name, description=space.description, source=space.source,
                         spec=space.to_spec())
