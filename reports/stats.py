@@ -334,7 +334,8 @@ def performance_profile(times: pd.DataFrame, taus=None) -> pd.DataFrame:
 
     Args:
         times: problems x methods table of times (e.g. seconds to target).
-        taus: Values of tau. Defaults to 1 ... the largest finite ratio.
+        taus: Values of tau. Defaults to 1, every finite ratio, and a last
+            point past the largest ratio (at least 2).
 
     Returns:
         A DataFrame indexed by `tau` with one column per method.
@@ -353,7 +354,7 @@ def performance_profile(times: pd.DataFrame, taus=None) -> pd.DataFrame:
     if taus is None:
         finite = ratios[np.isfinite(ratios)]
         top = float(finite.max()) if finite.size else 1.0
-        taus = np.unique(np.concatenate([[1.0], np.sort(finite), [max(top, 1.0) * 1.05]]))
+        taus = np.unique(np.concatenate([[1.0], np.sort(finite), [max(top * 1.05, 2.0)]]))
     taus = np.asarray(list(taus), dtype=float)
     n = max(len(values), 1)
     rho = {m: [float((ratios[:, j] <= tau).sum()) / n for tau in taus]
