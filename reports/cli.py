@@ -2,7 +2,8 @@
 
 For each suite: `<out>/<suite>/index.html` (one self-contained page),
 `summary.md`, `runs.csv`, `epochs.csv`. Without `--suite`, also
-`<out>/index.html` linking every suite with a table of findings.
+`<out>/index.html` linking every suite with a table of findings, and the same
+tables in `<out>/summary.md`.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def build(store: str, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
         index = os.path.join(out, "index.html")
         with open(index, "w", encoding="utf-8") as f:
             f.write(html.render_index(reports, cross_suite_profile(reports)))
+        with open(os.path.join(out, "summary.md"), "w", encoding="utf-8") as f:
+            f.write(markdown.render_index(reports))
     return {"pages": pages, "index": index, "reports": reports}
 
 

@@ -71,3 +71,20 @@ def render_suite(report: SuiteReport) -> str:
                         lambda e: e.strip().splitlines()[-1][:160] if e.strip() else "")))]
     out += ["## Provenance\n", table(report.provenance)]
     return "\n".join(out)
+
+
+def render_index(reports: list[SuiteReport]) -> str:
+    """`<out>/summary.md`: one row per suite, then one row per claim."""
+    suites = pd.DataFrame([{"suite": r.name, "runs": len(r.runs),
+                            "not ok": int((r.runs["status"] != "ok").sum()),
+                            "best configuration": r.best_text,
+                            "verdict": r.finding.verdict if r.finding else ""} for r in reports])
+    out = ["# zoo benchmark reports\n", table(suites)]
+    found = [r for r in reports if r.finding is not None]
+    if found:
+        claims = pd.DataFrame([{"claim": r.finding.claim, "title": r.finding.title,
+                                "verdict": r.finding.verdict,
+                                "key evidence": r.finding.key_evidence,
+                                "page": f"{r.name}/index.html#finding"} for r in found])
+        out += ["## Findings\n", table(claims)]
+    return "\n".join(out)

@@ -234,6 +234,8 @@ def test_report_builds_from_a_partial_matrix(store, tmp_path, capsys):
     assert 'href="optimizers/index.html"' in index and "Findings" in index
     assert "optimizers/index.html#finding" in index
     assert "Performance profile across suites" in index
+    overview = (out / "summary.md").read_text()
+    assert "| C6 |" in overview and "optimizers/index.html#finding" in overview
     runs = pd.read_csv(out / "optimizers" / "runs.csv")
     assert len(runs) == 15 and (runs["status"] == "failed").sum() == 1
     summary = (out / "optimizers" / "summary.md").read_text()
