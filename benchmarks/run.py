@@ -90,7 +90,7 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
         `augmenter`, `n_train`, `batch_size`.
     """
     from benchmarks import devices, inputs
-    from benchmarks.seeding import seed_everything
+    from benchmarks.seeding import seed_everything, set_op_determinism
 
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
@@ -103,15 +103,28 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
     strategy, record["device"] = devices.make_strategy(cfg["device"], cfg["replicas"],
                                                        cfg.get("tpu"))
     # Bit-identical reruns on CPU; XLA needs op determinism off (Keras drops jit otherwise).
-    deterministic = record["device"].startswith("cpu") and cfg["jit_compile"] is False
-    record["options"]["deterministic"] = deterministic
-    seed_everything(seed, deterministic=deterministic)
+    on_cpu = record["device"].startswith("cpu")
+    seed_everything(seed, deterministic=on_cpu and cfg["jit_compile"] is not True)
     ds, augmenter = inputs.prepare_dataset(cfg)
     n_train = inputs.train_size(ds)
     batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
-    record["options"]["batch_size"] = batch_size
+    _resolve_execution(cfg, n_train, batch_size, record["device"])
+    deterministic = on_cpu and cfg["jit_compile"] is False
+    set_op_determinism(deterministic)
+    record["options"].update(jit_compile=cfg["jit_compile"], deterministic=deterministic,
+                             steps_per_execution=cfg["steps_per_execution"],
+                             batch_size=batch_size)
     return {"strategy": strategy, "ds": ds, "augmenter": augmenter, "n_train": n_train,
             "batch_size": batch_size}
+
+
+def _resolve_execution(cfg: dict, n_train: int, batch_size: int, device: str) -> None:
+    """Replaces "auto" `steps_per_execution` / `jit_compile` by measured defaults."""
+    if "auto" in (cfg["steps_per_execution"], cfg["jit_compile"]):
+        from benchmarks.defaults import resolve_execution
+
+        cfg.update(resolve_execution(cfg, n_train=n_train, batch_size=batch_size,
+                                     device=device))
 
 
 def build_model(cfg: dict, context: dict, record: dict):

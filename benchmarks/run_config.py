@@ -188,8 +188,9 @@ def validate_config(config: dict) -> None:
         _fail("train_samples", ts, "None (all) or a positive int")
     if not _is_int(cfg["split_seed"]):
         _fail("split_seed", cfg["split_seed"], "an int")
-    if not _is_int(cfg["steps_per_execution"]) or cfg["steps_per_execution"] < 1:
-        _fail("steps_per_execution", cfg["steps_per_execution"], "a positive int")
+    spe = cfg["steps_per_execution"]
+    if spe != "auto" and (not _is_int(spe) or spe < 1):
+        _fail("steps_per_execution", spe, 'a positive int or "auto"')
     if cfg["jit_compile"] not in (True, False, "auto"):
         _fail("jit_compile", cfg["jit_compile"], 'true, false or "auto"')
     for key in ("dataset_options", "pipeline_options"):

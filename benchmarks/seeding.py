@@ -33,13 +33,24 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"A seed must be an int. Received: seed={seed!r}")
     import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(int(seed))
-    if deterministic:
-        tf.config.experimental.enable_op_determinism()
-    else:
-        from tensorflow.python.framework import config as tf_config  # no public API
+    set_op_determinism(deterministic)
 
-        if tf_config.is_op_determinism_enabled():
-            tf_config.disable_op_determinism()
+
+def set_op_determinism(enabled: bool) -> None:
+    """Switches TensorFlow's op determinism on or off for the rest of the process.
+
+    Args:
+        enabled: True to call `tf.config.experimental.enable_op_determinism()`,
+            False to undo it (TensorFlow has no public call for that).
+    """
+    import tensorflow as tf
+
+    if enabled:
+        tf.config.experimental.enable_op_determinism()
+        return
+    from tensorflow.python.framework import config as tf_config
+
+    if tf_config.is_op_determinism_enabled():
+        tf_config.disable_op_determinism()
