@@ -239,3 +239,14 @@ def test_tf_dataset_batches_and_seeded_shuffle():
     tab = load("tabular_mixed", n_samples=50).tf_dataset("train", batch_size=8)
     x, y = next(iter(tab))
     assert set(x) == set(DATASETS.card("tabular_mixed").extra["columns"]) and y.shape == (8,)
+
+
+def test_reconstruction_option_makes_targets_the_flattened_inputs():
+    ds = load("digits", task="reconstruction")
+    x, y = ds.numpy("train")
+    assert ds.spec.task == "reconstruction" and ds.spec.output_dim == 64
+    np.testing.assert_array_equal(y, x.reshape(len(x), -1))
+    with pytest.raises(ValueError, match="reconstruction"):
+        load("digits", task="regression")
+    with pytest.raises(ValueError, match="non-numeric"):
+        load("text_topics", task="reconstruction")

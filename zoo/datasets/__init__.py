@@ -22,21 +22,31 @@ from zoo.datasets import sklearn_sets, synthetic  # noqa: E402,F401  (register e
 from zoo.datasets import mnist1d_set, tabular_mixed, text_topics  # noqa: E402,F401
 
 
-def load(name: str, seed: int = 0, **kwargs) -> Dataset:
+def load(name: str, seed: int = 0, task: str | None = None, **kwargs) -> Dataset:
     """Loads a dataset by registry name or `tfds:` / `csv:` / `parquet:` prefix.
 
     Args:
         name: A registry name (`zoo datasets`), `"tfds:<name>"`,
             `"csv:<path>"` or `"parquet:<path>"`.
         seed: Split seed: the same seed gives the same splits. Defaults to 0.
+        task: `"reconstruction"` turns any dataset with numeric inputs into a
+            reconstruction set (targets = flattened inputs), e.g. for the
+            `autoencoder`. Defaults to None: the dataset's own task.
         **kwargs: Loader options (e.g. `n_samples`, `data_dir`, `target`).
 
     Returns:
         A `Dataset`.
 
     Raises:
-        ValueError: for an unknown name or bad loader options.
+        ValueError: for an unknown name, an unknown task or bad loader options.
     """
+    if task is not None:
+        if task != "reconstruction":
+            raise ValueError(
+                f"The `task` option of `load` only converts a dataset to "
+                f"'reconstruction'; a dataset's own task is fixed by its loader. "
+                f"Remove the option or use task='reconstruction'. Received: task={task!r}")
+        return as_reconstruction(load(name, seed=seed, **kwargs))
     if ":" in name:
         prefix, _, rest = name.partition(":")
         loaders = _prefixed_loaders()
@@ -49,6 +59,26 @@ def load(name: str, seed: int = 0, **kwargs) -> Dataset:
         return _call(loaders[prefix], name, rest, seed=seed, **kwargs)
     builder = DATASETS.get(name)
     return _call(builder, name, seed=seed, **kwargs)
+
+
+def as_reconstruction(dataset: Dataset) -> Dataset:
+    """Returns `dataset` with targets replaced by its flattened float inputs.
+
+    Raises:
+        ValueError: for non-numeric inputs (raw tabular dicts, strings).
+    """
+    import numpy as np
+
+    x_train = dataset.numpy("train")[0]
+    if isinstance(x_train, dict) or not np.issubdtype(np.asarray(x_train).dtype, np.number):
+        raise ValueError(
+            f"Dataset {dataset.spec.name!r} has non-numeric inputs, so it cannot be a "
+            "reconstruction set: pick an image, flat or sequence dataset (e.g. 'digits').")
+    splits = {s: (x, np.asarray(x, "float32").reshape(len(x), -1))
+              for s, (x, _) in dataset.splits.items()}
+    width = int(np.prod(dataset.spec.input_shape))
+    spec = dataset.spec.replace(task="reconstruction", num_classes=None, output_dim=width)
+    return dataset.with_splits(splits, spec)
 
 
 def _call(builder, name, *args, **kwargs):

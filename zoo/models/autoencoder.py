@@ -29,7 +29,7 @@ from zoo.models import MODELS
     reference="Hinton & Salakhutdinov 2006, 'Reducing the Dimensionality of Data with Neural "
               "Networks'. Needs a reconstruction spec: output_dim = flattened input size, "
               "targets = flattened inputs",
-    extra={"default_dataset": "digits"},
+    extra={"default_dataset": "digits", "default_dataset_options": {"task": "reconstruction"}},
 )
 def autoencoder(input_shape, num_outputs, task="reconstruction", depth=1, width=64,
                 code_size=16, activation="relu", initializer="glorot_uniform",
