@@ -137,6 +137,11 @@ def _lazy(module: str, attr: str):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `zoo` console script; returns the exit code."""
+    import os
+
+    # TensorFlow's C++ start-up chatter (CUDA probes, oneDNN notes) is noise here;
+    # a user who wants it sets TF_CPP_MIN_LOG_LEVEL themselves.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
