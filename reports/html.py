@@ -64,9 +64,15 @@ def table(frame: pd.DataFrame, index: bool = False, max_rows: int | None = None)
 
 
 def figure(title: str, fig, anchor: str | None = None) -> str:
+    """An inline PNG figure; one that fails to render becomes a note."""
     ident = f' id="{esc(anchor)}"' if anchor else ""
+    try:
+        png = plots.to_base64(fig)
+    except Exception as e:  # noqa: BLE001 - a broken plot must not lose the page
+        return (f'<p{ident} class="muted">Plot {esc(title)!s} could not be drawn: '
+                f"{esc(type(e).__name__)}: {esc(str(e))}</p>")
     return (f'<figure{ident}><img alt="{esc(title)}" src="data:image/png;base64,'
-            f'{plots.to_base64(fig)}"><figcaption>{esc(title)}</figcaption></figure>')
+            f'{png}"><figcaption>{esc(title)}</figcaption></figure>')
 
 
 def mean_ci(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
