@@ -23,7 +23,7 @@ _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 
          9: 2.262, 10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042,
          40: 2.021, 60: 2.000, 120: 1.980}
 LOWER_IS_BETTER = ("loss", "mae", "mse", "error", "time", "seconds", "epoch", "gap",
-                   "roughness", "memory", "diverged")
+                   "roughness", "memory", "diverged", "dead")
 
 
 def higher_is_better(metric: str) -> bool:
@@ -40,8 +40,8 @@ def t_quantile(df: float, level: float = LEVEL) -> float:
     Uses `scipy.special.stdtrit` when importable, else a table (95% only) with linear
     interpolation in 1/df.
     """
-    if not df or df <= 0 or not math.isfinite(df):
-        return float("nan") if not df or df <= 0 else 1.959964
+    if not df or math.isnan(df) or df <= 0:
+        return float("nan")
     try:
         from scipy.special import stdtrit  # far lighter to import than scipy.stats
 
@@ -51,6 +51,8 @@ def t_quantile(df: float, level: float = LEVEL) -> float:
             raise ValueError(f"Without scipy only 95% intervals are available. "
                              f"Received: level={level}")
         keys = sorted(_T975)
+        if not math.isfinite(df):
+            return 1.959964
         if df >= keys[-1]:
             return 1.959964 + (_T975[120] - 1.959964) * 120 / df
         lo = max(k for k in keys if k <= df)
@@ -179,8 +181,11 @@ class Comparison:
         return self.outcome in ("a better", "b better")
 
     def sentence(self, unit: str | None = None) -> str:
-        """E.g. "adam beats rmsprop by 0.021 test_accuracy (95% CI of the difference
-        0.010 to 0.032, p=0.003, 3 vs 3 seeds); the difference exceeds seed noise"."""
+        """E.g. "adam beats rmsprop by 0.021 test_accuracy (95% CI of the margin 0.010
+        to 0.032, p=0.003, 3 vs 3 values); the difference exceeds seed noise."
+
+        The margin is the winner's advantage (positive = in the winner's favour).
+        """
         unit = unit or self.metric
         if self.outcome == "inconclusive":
             return (f"{self.a} vs {self.b} on {unit}: inconclusive, only {self.n_a} and "
