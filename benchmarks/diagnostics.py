@@ -203,9 +203,9 @@ class DeadUnits(keras.callbacks.Callback):
     """Fraction of dead ReLU-family units on a probe set, per epoch and at the end.
 
     The output of each ReLU-family activation is read on the probe inputs; a
-    unit (last axis) of a relu-like activation is dead when its output is
-    <= 0 for every probe input and position (then its gradient is zero
-    everywhere). The final value is measured in `on_train_end`, so put this
+    unit (last axis) of relu, relu6, hard_silu is dead when its output is 0
+    for every probe input and position (the region where its gradient is
+    zero: pre-activation <= 0 for relu). The final value is measured in `on_train_end`, so put this
     callback after `EarlyStopping` to measure the restored weights.
 
     Args:
@@ -253,7 +253,7 @@ class DeadUnits(keras.callbacks.Callback):
             outs = outs if isinstance(outs, (list, tuple)) else [outs]
             for name, out in zip(self._names, outs):
                 a = np.asarray(keras.ops.convert_to_numpy(out), dtype="float32")
-                alive = (a > 0).reshape(-1, a.shape[-1]).any(axis=0)
+                alive = (a != 0).reshape(-1, a.shape[-1]).any(axis=0)
                 by_layer[name] = float(1.0 - alive.mean())
                 dead += int((~alive).sum())
                 total += int(alive.size)

@@ -241,3 +241,36 @@ def test_record_summaries():
     assert generalization_gaps(history, 2, "regression")[0] == pytest.approx(0.2)
     t = throughput([5.0, 1.0, 1.0], [4.0, 0.5, 0.5], n_train=100)
     assert t == {"first_epoch_time": 5.0, "compile_time": 4.0, "samples_per_sec": 200.0}
+
+
+def test_dead_units_on_a_crafted_model():
+    import keras
+    import numpy as np
+
+    from benchmarks.diagnostics import DeadUnits, GradientNorms
+
+    def model_with(activation, bias):
+        inputs = keras.Input((4,))
+        x = keras.layers.Dense(3, bias_initializer=keras.initializers.Constant(bias),
+                               name="hidden")(inputs)
+        x = keras.layers.Activation(activation, name="act")(x)
+        return keras.Model(inputs, keras.layers.Dense(2, activation="softmax",
+                                                      name="output")(x))
+
+    x = np.random.default_rng(0).uniform(0, 1, (32, 4)).astype("float32")
+    expected = [("relu", -100.0, 1.0), ("relu", 100.0, 0.0), ("leaky_relu", -100.0, 0.0),
+                ("tanh", -100.0, None)]
+    for activation, bias, fraction in expected:
+        probe = DeadUnits(x)
+        probe.set_model(model_with(activation, bias))
+        probe.on_train_begin()
+        assert probe.measure()[0] == fraction, activation
+        assert (probe.note is not None) == (activation == "leaky_relu")
+    for bias, flowing in ((-100.0, False), (0.5, True)):  # dead relu units: no gradient
+        grads = GradientNorms(x, np.zeros(32, "int32"),
+                              keras.losses.sparse_categorical_crossentropy)
+        grads.set_model(model_with("relu", bias))
+        grads.on_train_begin()
+        norms = grads.measure()
+        assert list(norms) == ["hidden", "output"]
+        assert all((norm > 0) == flowing for norm in norms.values())
