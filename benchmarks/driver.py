@@ -73,12 +73,15 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
     Returns:
         A `Plan`.
     """
-    tasks, done, failed, total = [], [], [], 0
+    tasks, done, failed, total, seen = [], [], [], 0, set()
     options = suite.run_options()
     for config in suite.cells():
         for seed in suite.seeds:
-            total += 1
             rid = suite_run_id(suite.name, config, seed)
+            if rid in seen:  # a repeated matrix value or seed: one run
+                continue
+            seen.add(rid)
+            total += 1
             status = statuses.get(rid)
             if status in FINISHED:
                 done.append(rid)

@@ -47,7 +47,7 @@ MODEL_AXES = ("activation", "initializer", "regularizer", "dropout")
 # Execution options (`[options]`) that change what is computed: part of the config.
 CONFIG_OPTIONS = ("jit_compile", "steps_per_execution", "device", "precision", "replicas")
 # Execution options that only change how a run is executed: passed to `run_one`.
-RUN_OPTIONS = ("threads", "peak_flops")
+RUN_OPTIONS = ("peak_flops",)
 FIELDS = ("name", "description", "dataset", "model", "epochs", "seeds", "fixed", "matrix",
           "exclude", "claim", "target", "dataset_options", "pipeline_options", "options")
 GROUP_FIELDS = ("name", "description", "suites", "with_claim")
@@ -97,7 +97,7 @@ class Suite:
         target: `{"metric", "value"}` to time, or None.
         dataset_options: Keyword arguments of the dataset loader.
         pipeline_options: Keyword arguments of the pipeline.
-        options: Execution options (`jit_compile`, `device`, `threads`, ...).
+        options: Execution options (`jit_compile`, `device`, `peak_flops`, ...).
         path: File the suite came from.
         source: The TOML text as run (overrides listed as comments).
     """

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from benchmarks.cli import bench
-from benchmarks.executors import LocalExecutor, RayExecutor, Task
+from benchmarks.executors import LocalExecutor, Task
 from benchmarks.store import Store
 from zoo.cli import build_parser, main
 
@@ -253,13 +253,36 @@ def test_resume_after_the_driver_is_killed_real_training(tmp_path):
     _check_resumed(store, before)
 
 
-def test_ray_executor_on_a_local_instance(tmp_path):
+def test_ray_executor_on_a_local_instance(tmp_path, capsys):
     pytest.importorskip("ray")
-    tasks = [Task(f"r{i}", {"optimizer": "adam", "batch_size": 8}, i) for i in range(3)]
-    tasks.append(Task("boom", {"optimizer": "adam", "batch_size": 32}, 0))
-    with RayExecutor(num_cpus=1, run_fn=fake_adam_raises) as executor:
-        results = {r.task.run_id: r for r in executor.run(tasks)}
-    assert {k: r.status for k, r in results.items()} == {
-        "r0": "ok", "r1": "ok", "r2": "ok", "boom": "failed"}
-    assert "adam exploded" in results["boom"].error
-    assert results["r2"].record["test"]["accuracy"] == pytest.approx(0.62)
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--executor", "ray", "--workers", "1"]
+    assert run_bench(args, fake_adam_raises) == 1
+    assert "on ray: local instance" in capsys.readouterr().out
+    runs = {(r["config"]["optimizer"], r["config"]["batch_size"]): r for r in runs_of(store)}
+    assert {k: r["status"] for k, r in runs.items()} == {
+        ("sgd", 32): "ok", ("adam", 32): "failed", ("sgd", 64): "ok", ("adam", 64): "ok"}
+    assert "adam exploded" in runs[("adam", 32)]["error"]
+    assert runs[("adam", 64)]["record"]["test"]["accuracy"] == pytest.approx(0.6)
+
+
+def test_plan_dedupes_and_progress_displays(tmp_path):
+    import io
+
+    from benchmarks.driver import plan
+    from benchmarks.executors import Result
+    from benchmarks.progress import Progress
+    from benchmarks.suite import load_suite
+
+    suite = load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]"], check_cells=False)
+    work = plan(suite, {}, tensorboard_root=None)
+    assert work.total == 8 and len({t.run_id for t in work.tasks}) == 8
+    stream = io.StringIO()
+    progress = Progress(2, ["optimizer"], stream=stream)
+    progress.finished(Result(work.tasks[0], *fake_ok(work.tasks[0].config, 0)))
+    progress.close()
+    assert stream.getvalue().startswith(f"[1/2] {work.tasks[0].run_id} optimizer=sgd seed=0 ok")
+    live = Progress(2, ["optimizer"], title="tiny", rich_display=True)
+    live.finished(Result(work.tasks[1], "failed", None, "RuntimeError: x"))
+    assert live.failed == 1
+    live.close()
