@@ -156,6 +156,10 @@ def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context:
     from benchmarks import inputs
 
     ds, label_map = context["ds"], context["label_map"]
+    if cfg.get("pretrain"):  # transfer learning (claim C16): benchmarks/transfer.py
+        from benchmarks.transfer import pretrain_into
+
+        record["pretrain"] = pretrain_into(model, cfg, seed, context["batch_size"])
     train, val, test = inputs.make_datasets(ds, context["batch_size"], seed, label_map,
                                             context["augmenter"])
     cbs = _callbacks(cfg, seed, options, ds, context["loss"], label_map)
@@ -174,6 +178,10 @@ def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context:
         return "diverged"
     record["test"] = {k: float(v) for k, v in
                       model.evaluate(test, return_dict=True, verbose=0).items()}
+    if cfg.get("record_predictions"):  # ensembles (claim C15): benchmarks/ensemble.py
+        from benchmarks.ensemble import test_predictions
+
+        record.update(test_predictions(model, test, ds))
     return "ok"
 
 

@@ -367,3 +367,21 @@ def test_check_pretrain():
         check_pretrain({"epochs": 2})
     with pytest.raises(ValueError, match="Unknown pretrain keys"):
         check_pretrain({"classes": [0], "epoch": 2})
+
+
+@pytest.mark.slow
+def test_run_one_transfer_and_predictions():
+    from benchmarks.run import run_one
+
+    base = {"dataset": "digits", "model": "mlp", "epochs": 1, "depth": 1, "width": 16,
+            "batch_size": 64, "train_classes": [5, 6, 7, 8, 9], "train_samples": 40,
+            "record_predictions": True}
+    status, record, error = run_one({**base, "pretrain": {"classes": [0, 1, 2, 3, 4],
+                                                          "epochs": 1}}, seed=0)
+    assert status == "ok", error
+    assert record["pretrain"]["copied_layers"] == ["dense_0"]
+    labels, probs = record["test_labels"], np.asarray(record["test_predictions"])
+    assert set(labels) == {0, 1, 2, 3, 4} and probs.shape == (len(labels), 5)
+    assert abs(record["test"]["accuracy"] - float((probs.argmax(1) == labels).mean())) < 1e-6
+    status, scratch, error = run_one({**base, "pretrain": False}, seed=0)
+    assert status == "ok" and "pretrain" not in scratch, error
