@@ -21,7 +21,7 @@ DEFAULT_OUT = os.path.join("runs", "reports")
 
 def write_suite(report: SuiteReport, out: str) -> str:
     """Writes one suite's files under `<out>/<suite>/`; returns the HTML path."""
-    folder = os.path.join(out, _safe(report.name))
+    folder = os.path.join(out, html.folder_name(report.name))
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "index.html")
     with open(path, "w", encoding="utf-8") as f:
@@ -31,12 +31,6 @@ def write_suite(report: SuiteReport, out: str) -> str:
     report.runs.to_csv(os.path.join(folder, "runs.csv"), index=False)
     report.epochs.to_csv(os.path.join(folder, "epochs.csv"), index=False)
     return path
-
-
-def _safe(name: str) -> str:
-    """A suite name as a folder name (path separators replaced)."""
-    out = "".join(ch if ch.isalnum() or ch in "-_.=" else "_" for ch in name).strip(".")
-    return out or "suite"
 
 
 def cross_suite_profile(reports: list[SuiteReport], method: str = "optimizer"):

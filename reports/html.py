@@ -34,6 +34,12 @@ img{max-width:100%} code{background:#f4f4f4;padding:0 .2em} .muted{color:#777}
 """
 
 
+def folder_name(suite: str) -> str:
+    """A suite's folder under the output directory (path separators replaced)."""
+    out = "".join(ch if ch.isalnum() or ch in "-_.=" else "_" for ch in suite).strip(".")
+    return out or "suite"
+
+
 def esc(value) -> str:
     """HTML-escapes any value's text."""
     return html.escape(plots.label(value) if not isinstance(value, str) else value, quote=True)
@@ -167,7 +173,8 @@ def render_index(reports: list[SuiteReport], profile_fig=None) -> str:
     rows = []
     for r in reports:
         counts = ", ".join(f"{c} {s}" for s, c in zip(r.status["status"], r.status["runs"]))
-        rows.append(f'<tr><td><a href="{esc(r.name)}/index.html">{esc(r.name)}</a></td>'
+        link = f"{esc(folder_name(r.name))}/index.html"
+        rows.append(f'<tr><td><a href="{link}">{esc(r.name)}</a></td>'
                     f"<td>{esc(r.description)}</td><td>{esc(counts)}</td>"
                     f"<td>{esc(r.best_text)}</td><td>"
                     f"{badge(r.finding.verdict) if r.finding else ''}</td></tr>")
@@ -178,7 +185,8 @@ def render_index(reports: list[SuiteReport], profile_fig=None) -> str:
         body.append("<h2>Findings</h2>")
         rows = [f"<tr><td>{esc(r.finding.claim)}</td><td>{esc(r.finding.title)}</td>"
                 f"<td>{badge(r.finding.verdict)}</td><td>{esc(r.finding.key_evidence)}</td>"
-                f'<td><a href="{esc(r.name)}/index.html#finding">{esc(r.name)}</a></td></tr>'
+                f'<td><a href="{esc(folder_name(r.name))}/index.html#finding">{esc(r.name)}</a>'
+                f"</td></tr>"
                 for r in sorted(findings, key=lambda r: _claim_key(r.finding.claim))]
         body.append("<table><tr><th>claim</th><th>title</th><th>verdict</th><th>key evidence"
                     "</th><th>plot</th></tr>" + "".join(rows) + "</table>")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from reports import plots
 from reports.analysis import SuiteReport
+from reports.html import folder_name
 
 
 def _cell(value) -> str:
@@ -85,6 +86,7 @@ def render_index(reports: list[SuiteReport]) -> str:
         claims = pd.DataFrame([{"claim": r.finding.claim, "title": r.finding.title,
                                 "verdict": r.finding.verdict,
                                 "key evidence": r.finding.key_evidence,
-                                "page": f"{r.name}/index.html#finding"} for r in found])
+                                "page": f"{folder_name(r.name)}/index.html#finding"}
+                               for r in found])
         out += ["## Findings\n", table(claims)]
     return "\n".join(out)

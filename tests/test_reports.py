@@ -276,3 +276,17 @@ def test_plots_take_user_strings_literally():
                          "status": ["ok"] * 4})
     fig = plots.bars(stats.compare_axis(runs, "opt", "acc"), "opt", "acc")
     assert plots.to_base64(fig).startswith("iVBOR")  # a PNG, no mathtext parse error
+
+
+def test_odd_suite_names_get_safe_folders(tmp_path):
+    from reports import cli, html
+
+    path = str(tmp_path / "zoo.sqlite")
+    with Store(path) as s:
+        s.put_suite("a/b <c>", description="d")
+        s.claim("r0", "a/b <c>", "c0", 0, {"optimizer": "sgd"})
+        s.finish("r0", "ok", record("sgd", 0.01, 0))
+    result = cli.build(path, None, str(tmp_path / "out"))
+    folder = html.folder_name("a/b <c>")
+    assert "/" not in folder and result["pages"]["a/b <c>"].endswith(f"{folder}/index.html")
+    assert f'href="{folder}/index.html"' in (tmp_path / "out" / "index.html").read_text()
