@@ -274,7 +274,9 @@ def flops_per_example(model) -> int:
     Counts the kernels of Dense/Conv/RNN layers: a kernel of `k` weights
     applied at `p` output positions costs `k * p` MACs forward (2 FLOPs
     each), and backward costs twice the forward pass. Biases, activations
-    and normalization are ignored (small next to the matmuls).
+    and normalization are ignored (small next to the matmuls), and so are
+    the projections inside composite layers such as `MultiHeadAttention`
+    (an undercount for transformers).
     """
     macs = 0
     for layer in _walk(model):

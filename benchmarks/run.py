@@ -9,9 +9,10 @@ loss and metrics -> `fit` with diagnostics callbacks -> evaluate the test
 split -> record (`benchmarks.store.RECORD_KEYS`).
 
 Which weights are evaluated: the weights the run ends with, EXCEPT with
-early stopping (`config["early_stopping"]` truthy), which restores the
-weights of its best epoch (lowest `val_loss`) before the test evaluation.
-`best_epoch` is argmin `val_loss` (1-based) either way; `evaluated_epoch`
+early stopping (`config["early_stopping"]`: true = patience 5, an int
+patience, or a dict of `keras.callbacks.EarlyStopping` arguments), which
+restores the weights of its best epoch (lowest `val_loss`) before the test
+evaluation. `best_epoch` is argmin `val_loss` (1-based) either way; `evaluated_epoch`
 says which epoch's weights the `test` metrics come from.
 
 Status: "ok"; "diverged" when a loss became NaN/inf (training stops there,
@@ -23,13 +24,20 @@ exception (the record holds what was measured before it, `error` is
 `tensorboard_dir` (write TensorBoard logs + HParams there), `peak_flops`
 (for MFU), `threads` (TensorFlow intra/inter-op threads), `run_id`.
 
+Execution: `steps_per_execution` / `jit_compile` set to "auto" are resolved
+per run by `benchmarks.defaults.resolve_execution`. On CPU without XLA, op
+determinism is on, so the same config and seed give identical records.
+
+Keras Tuner trials reuse the same steps: `prepare_run` -> `build_model`
+(under `devices.precision_policy`) -> `fit_model`.
+
 Example:
 
 >>> from benchmarks.run import run_one
 >>> status, record, error = run_one(
 ...     {"dataset": "digits", "model": "mlp", "epochs": 2, "width": 16}, seed=0)
->>> status, record["test"]["accuracy"] > 0.5
-('ok', True)
+>>> status, len(record["history"]["loss"])
+('ok', 2)
 """
 
 from __future__ import annotations
