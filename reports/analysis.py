@@ -108,7 +108,7 @@ def _figures(report_runs: pd.DataFrame, epochs: pd.DataFrame, grads: pd.DataFram
                          if m in set(epochs["metric"])), None)
     if curve_metric and axes:
         cells = report_runs.groupby(axes, dropna=False).ngroups
-        by = axes if cells <= 12 else axes[:1]
+        by = axes if cells <= 12 else [primary_axis(axes)]
         out.append(_drawn("Learning curves", plots.learning_curves, epochs, by, curve_metric))
     elif curve_metric:
         out.append(_drawn("Learning curves", plots.learning_curves, epochs, "suite",
