@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from reports import stats
-from reports.findings.base import compare_groups, evidence_table
+from reports.findings.base import EVIDENCE_COLUMNS, compare_groups, evidence_table
 
 INCONCLUSIVE, SUPPORTED, NOT_SUPPORTED = "inconclusive", "supported", "not supported"
 
@@ -99,11 +99,25 @@ def decide_all(required: list[stats.Comparison], guards: list[stats.Comparison] 
 
 def evidence(table: pd.DataFrame, checks: list[stats.Comparison],
              side: list[stats.Comparison] = ()) -> pd.DataFrame:
-    """The per-group table followed by the comparisons (`evidence_table` rows;
-    `side` comparisons are shown with `in_verdict` False)."""
-    parts = [table, evidence_table(list(checks))]
+    """One table in `EVIDENCE_COLUMNS` form: the comparisons that decide the
+    verdict, then `side` comparisons (`in_verdict` False), then each group's
+    mean / 95% CI half width / n per metric of `table` (a `summary_table`),
+    with `result` "group mean" and the diverged / failed run counts."""
+    parts = [evidence_table(list(checks))]
     if side:
         parts.append(evidence_table(list(side), in_verdict=False))
+    rows = []
+    metrics = [c[:-5] for c in table.columns if c.endswith("_mean")]
+    for _, r in table.iterrows():
+        for m in metrics:
+            note = ", ".join(f"{int(r[k])} {k}" for k in ("diverged", "failed")
+                             if k in r and pd.notna(r[k]) and r[k])
+            rows.append({"comparison": str(r["group"]), "metric": m,
+                         "claim_side": str(r["group"]), "mean_a": r[f"{m}_mean"],
+                         "ci_a": r[f"{m}_ci"], "n_a": r[f"{m}_n"],
+                         "result": "group mean" + (f" ({note})" if note else ""),
+                         "in_verdict": False})
+    parts.append(pd.DataFrame(rows, columns=EVIDENCE_COLUMNS))
     return pd.concat([p for p in parts if not p.empty], ignore_index=True)
 
 
