@@ -154,28 +154,35 @@ class GradientNorms(keras.callbacks.Callback):
         self.layers, self.norms = [], {}
 
     def on_train_begin(self, logs=None):
+        import tensorflow as tf
+
         self._kernels = kernel_layers(self.model)
         self.layers = [name for name, _ in self._kernels]
         self.norms = {name: [] for name in self.layers}
+        # One graph per run: eager gradients of an RNN cost seconds per epoch.
+        self._squares = tf.function(self._squared_norms, reduce_retracing=True)
 
-    def measure(self) -> dict:
-        """Returns `{layer: norm}` for the current weights."""
+    def _squared_norms(self, x, y):
         import tensorflow as tf
 
         variables = [v for _, vs in self._kernels for v in vs]
         with tf.GradientTape() as tape:
-            y_pred = self.model(self.x, training=False)
-            value = tf.reduce_mean(tf.cast(self.loss(self.y, y_pred), "float32"))
+            y_pred = self.model(x, training=False)
+            value = tf.reduce_mean(tf.cast(self.loss(y, y_pred), "float32"))
         grads = tape.gradient(value, [getattr(v, "value", v) for v in variables])
-        out, i = {}, 0
-        for name, vs in self._kernels:
-            sq = 0.0
-            for g in grads[i:i + len(vs)]:
-                if g is not None:
-                    sq += float(tf.reduce_sum(tf.square(tf.cast(g, "float32"))))
+        out, i = [], 0
+        for _, vs in self._kernels:
+            out.append(tf.add_n([tf.reduce_sum(tf.square(tf.cast(g, "float32")))
+                                 for g in grads[i:i + len(vs)] if g is not None]
+                                or [tf.constant(0.0)]))
             i += len(vs)
-            out[name] = math.sqrt(sq) if math.isfinite(sq) else float("nan")
         return out
+
+    def measure(self) -> dict:
+        """Returns `{layer: norm}` for the current weights."""
+        squares = self._squares(self.x, self.y)
+        return {name: math.sqrt(float(sq)) if math.isfinite(float(sq)) else float("nan")
+                for (name, _), sq in zip(self._kernels, squares)}
 
     def on_epoch_end(self, epoch, logs=None):
         for name, norm in self.measure().items():
