@@ -193,30 +193,24 @@ def test_random_search_records_trials_and_resumes(tmp_path, capsys):
     assert "<h2>Tuning</h2>" in page and "Best trial:" in page and "Objective by trial" in page
 
 
-def test_failed_trial_is_recorded_and_search_goes_on(tmp_path):
-    # width -1 cannot be built: that trial fails, the others train.
-    path = write_space(tmp_path, base=BASE.replace("width = 8\n", ""),
-                       space='[space]\nwidth = {choice = [8, -1, 16]}')
-    assert tune(tmp_path, path, "--tuner", "grid") == 0
-    rows = sorted(runs(tmp_path), key=lambda r: r["trial_id"])
-    assert [r["config"]["width"] for r in rows] == [8, -1, 16]
-    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
-    assert "width" in rows[1]["error"] or "Error" in rows[1]["error"]
-
-
-def test_grid_search_resumes_to_the_full_grid(tmp_path):
-    path = write_space(tmp_path, space="""
+def test_grid_search_resumes_to_the_full_grid_and_records_failed_trials(tmp_path):
+    # width -1 cannot be built: those trials fail, are recorded, and the search goes on.
+    path = write_space(tmp_path, base=BASE.replace("width = 8\n", ""), space="""
         [space]
         optimizer = {choice = ["sgd", "adam"]}
-        batch_size = {choice = [32, 64]}
+        width = {choice = [8, -1]}
         """)
     assert tune(tmp_path, path, "--tuner", "grid", "--max-trials", "2") == 0
     assert len(runs(tmp_path)) == 2
-    assert tune(tmp_path, path, "--tuner", "grid") == 0
-    rows = runs(tmp_path)
-    cells = sorted((r["config"]["optimizer"], r["config"]["batch_size"]) for r in rows)
-    assert cells == [("adam", 32), ("adam", 64), ("sgd", 32), ("sgd", 64)]
-    assert all(r["status"] == "ok" for r in rows)
+    assert tune(tmp_path, path, "--tuner", "grid") == 0  # resumes (keras-tuner#1055)
+    rows = sorted(runs(tmp_path), key=lambda r: int(r["trial_id"]))
+    cells = sorted((r["config"]["optimizer"], r["config"]["width"]) for r in rows)
+    assert cells == [("adam", -1), ("adam", 8), ("sgd", -1), ("sgd", 8)]
+    # Keras Tuner pads trial ids to the width of max_trials ("0", "1", then "0002", ...).
+    assert [int(r["trial_id"]) for r in rows] == [0, 1, 2, 3]
+    for r in rows:
+        assert r["status"] == ("failed" if r["config"]["width"] == -1 else "ok"), r["error"]
+        assert r["error"].strip() if r["status"] == "failed" else r["record"]["history"]
 
 
 def test_grid_oracle_resumes_after_an_interrupted_trial(tmp_path):

@@ -184,4 +184,8 @@ def run_search(space: Space, store_path: str, tuner: str = "random",
 def trials(store: Store, space: Space, tuner: str) -> list[dict]:
     """The store rows of a space's trials with one tuner, ordered by trial id."""
     rows = [r for r in store.runs(space.name, kind="tune") if r["tuner"] == tuner]
-    return sorted(rows, key=lambda r: (str(r["trial_id"]), r["run_id"]))
+    def order(row):  # Keras Tuner pads ids to the width of max_trials: "7" < "0010"
+        trial = str(row["trial_id"])
+        return (int(trial) if trial.isdigit() else float("inf"), trial, row["run_id"])
+
+    return sorted(rows, key=order)
