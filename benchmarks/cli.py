@@ -51,19 +51,19 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
     _console().print(table)
 
 
-def make_executor(args, run_fn=None):
+def make_executor(args, run_fn=None, pack_fn=None):
     """The executor chosen by `--executor`, `--workers` and `--address`."""
-    from benchmarks.executors import DEFAULT_RUN_FN, LocalExecutor, RayExecutor
+    from benchmarks.executors import DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor, RayExecutor
 
     if args.workers is not None and args.workers < 1:
         raise BenchInputError(f"--workers must be at least 1. Received: --workers {args.workers}")
     if args.address and args.executor != "ray":
         raise BenchInputError(f"--address is the Ray cluster address: use it with --executor "
                               f"ray. Received: --address {args.address}")
-    run_fn = run_fn or DEFAULT_RUN_FN
+    fns = {"run_fn": run_fn or DEFAULT_RUN_FN, "pack_fn": pack_fn or DEFAULT_PACK_FN}
     if args.executor == "ray":
-        return RayExecutor(address=args.address, num_cpus=args.workers, run_fn=run_fn)
-    return LocalExecutor(workers=args.workers, run_fn=run_fn)
+        return RayExecutor(address=args.address, num_cpus=args.workers, **fns)
+    return LocalExecutor(workers=args.workers, **fns)
 
 
 def dry_run(suites, store_path: str, retry_failed: bool) -> int:
@@ -81,18 +81,19 @@ def dry_run(suites, store_path: str, retry_failed: bool) -> int:
         failed = (f", {len(work.failed)} failed (skipped; rerun them with --retry-failed)"
                   if work.failed else "")
         print(f"{suite.name}: {len(cells)} cells x {len(suite.seeds)} seeds = {work.total} runs; "
-              f"{len(work.done)} already done{failed}, {len(work.tasks)} to run; "
+              f"{len(work.done)} already done{failed}, {len(work.runs())} to run; "
               f"{suite.epochs} epochs each, dataset {suite.dataset}, model {suite.model}.")
     return EXIT_OK
 
 
-def bench(args, run_fn=None) -> int:
+def bench(args, run_fn=None, pack_fn=None) -> int:
     """Runs `zoo bench`; returns 0 if no run of this invocation failed, else 1.
 
     Args:
         args: Parsed `zoo bench` arguments (see `zoo.cli.build_parser`).
         run_fn: Stand-in for `benchmarks.run.run_one` (a module-level
             function or "module:qualname"); for tests.
+        pack_fn: Stand-in for `benchmarks.packing.run_packed`; for tests.
 
     Raises:
         SuiteError / BenchInputError: for bad input (exit code 2).
@@ -100,7 +101,7 @@ def bench(args, run_fn=None) -> int:
     suites = load_suites(args.suite, args.overrides)
     if args.dry_run:
         return dry_run(suites, args.store, args.retry_failed)
-    executor = make_executor(args, run_fn)
+    executor = make_executor(args, run_fn, pack_fn)
     tensorboard_root = (os.path.join(os.path.dirname(os.path.abspath(args.store)), "tensorboard")
                         if args.tensorboard else None)
     failed = 0

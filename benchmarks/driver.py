@@ -36,10 +36,14 @@ from benchmarks.suite import Suite
 class Plan:
     """The runs of a suite split by what the store already holds."""
 
-    tasks: list[Task]          # to run now
+    tasks: list[Task]          # to run now (a packed task runs several seeds)
     done: list[str]            # finished run ids, skipped
     failed: list[str]          # failed run ids, skipped (no --retry-failed)
     total: int                 # cells x seeds
+
+    def runs(self) -> list[Task]:
+        """The runs to do now, one `Task` per seed (packed tasks unfolded)."""
+        return [run for task in self.tasks for run in task.runs()]
 
 
 @dataclasses.dataclass
@@ -63,6 +67,11 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
          tensorboard_root: str | None = None) -> Plan:
     """Splits a suite's runs into to-do and skipped, given the store's statuses.
 
+    The to-do seeds of one cell become one packed task (see
+    `benchmarks.packing`) when the suite's `[options] pack_seeds` is true,
+    or is "auto" (the default) and `benchmarks.defaults.pack_seeds_default`
+    says packing pays off; never with TensorBoard logging.
+
     Args:
         suite: The validated suite.
         statuses: `{run_id: status}` from `Store.statuses`.
@@ -75,7 +84,9 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
     """
     tasks, done, failed, total, seen = [], [], [], 0, set()
     options = suite.run_options()
+    pack = options.pop("pack_seeds", "auto")
     for config in suite.cells():
+        todo = []
         for seed in suite.seeds:
             rid = suite_run_id(suite.name, config, seed)
             if rid in seen:  # a repeated matrix value or seed: one run
@@ -92,8 +103,23 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                 if tensorboard_root:
                     run_options["tensorboard_dir"] = os.path.join(tensorboard_root, suite.name,
                                                                   rid)
-                tasks.append(Task(rid, config, seed, run_options))
+                todo.append(Task(rid, config, seed, run_options))
+        if len(todo) > 1 and not tensorboard_root and _pack(pack, config, len(todo)):
+            tasks.append(Task(f"pack-{todo[0].run_id}", config, todo[0].seed, dict(options),
+                              members=todo))
+        else:
+            tasks += todo
     return Plan(tasks, done, failed, total)
+
+
+def _pack(pack, config: dict, n_seeds: int) -> bool:
+    if pack != "auto":
+        return bool(pack)
+    try:
+        from benchmarks.defaults import pack_seeds_default
+    except ImportError:  # pragma: no cover - packing is optional
+        return False
+    return pack_seeds_default(config, n_seeds)
 
 
 def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
@@ -117,11 +143,12 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
     work = plan(suite, store.statuses(suite.name), retry_failed, tensorboard_root)
     summary = Summary(suite.name, work.total, skipped=len(work.done) + len(work.failed))
     if progress is None:
-        progress = Progress(len(work.tasks), list(suite.matrix), title=suite.name)
+        progress = Progress(len(work.runs()), list(suite.matrix), title=suite.name)
 
     def dispatch(task: Task) -> None:
-        store.claim(task.run_id, suite.name, identity.cell_id(task.config), task.seed,
-                    task.config)
+        for run in task.runs():
+            store.claim(run.run_id, suite.name, identity.cell_id(run.config), run.seed,
+                        run.config)
 
     try:
         for result in executor.run(work.tasks, on_dispatch=dispatch):

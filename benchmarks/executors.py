@@ -40,17 +40,28 @@ import traceback
 from typing import Any, Callable, Iterable, Iterator
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
+DEFAULT_PACK_FN = "benchmarks.packing:run_packed"
 DEFAULT_THREADS_PER_RUN = 2
 
 
 @dataclasses.dataclass
 class Task:
-    """One run to execute: a resolved config and a seed."""
+    """One run to execute: a resolved config and a seed.
+
+    A *packed* task trains several seeds of one cell together
+    (`benchmarks.packing.run_packed`): `members` holds one `Task` per seed,
+    and the executor yields one `Result` per member.
+    """
 
     run_id: str
     config: dict
     seed: int
     options: dict = dataclasses.field(default_factory=dict)
+    members: list = dataclasses.field(default_factory=list)
+
+    def runs(self) -> list["Task"]:
+        """The runs this task computes: its members, or itself."""
+        return list(self.members) or [self]
 
 
 @dataclasses.dataclass
@@ -101,10 +112,17 @@ def limit_threads(threads: int) -> None:
         os.environ[var] = str(int(threads))
 
 
-def call_run(run_fn: Callable, task: Task) -> tuple[str, dict | None, str | None]:
-    """Calls the run function; an exception becomes a `failed` result."""
+def call_run(run_fn: Callable, task: Task, threads: int | None = None
+             ) -> tuple[str, dict | None, str | None]:
+    """Calls the run function; an exception becomes a `failed` result.
+
+    `options` gain the run's `run_id` and the worker's `threads` unless the
+    task sets them.
+    """
+    options = {"run_id": task.run_id, **({"threads": threads} if threads else {}),
+               **task.options}
     try:
-        status, record, error = run_fn(task.config, task.seed, task.options)
+        status, record, error = run_fn(task.config, task.seed, options)
     except Exception as e:  # run_one never raises, but a stand-in might
         tail = "".join(traceback.format_exc().splitlines(keepends=True)[-12:])
         return "failed", None, f"{type(e).__name__}: {e}\n{tail}"
@@ -113,10 +131,29 @@ def call_run(run_fn: Callable, task: Task) -> tuple[str, dict | None, str | None
     return status, record, error
 
 
-def _worker_main(conn, run_ref: str, threads: int) -> None:
+def call_task(run_ref: str, pack_ref: str, task: Task, threads: int | None = None
+              ) -> list[tuple]:
+    """Runs a task (packed or not); returns `[(status, record, error)]` per run."""
+    if not task.members:
+        return [call_run(load_function(run_ref), task, threads)]
+    seeds = [m.seed for m in task.members]
+    options = {**({"threads": threads} if threads else {}), **task.options}
+    try:
+        results = list(load_function(pack_ref)(task.config, seeds, options))
+        if len(results) != len(seeds):
+            raise ValueError(f"The pack function returned {len(results)} results for "
+                             f"{len(seeds)} seeds. Received: seeds={seeds}")
+    except Exception as e:
+        tail = "".join(traceback.format_exc().splitlines(keepends=True)[-12:])
+        return [("failed", None, f"{type(e).__name__}: {e}\n{tail}")] * len(seeds)
+    return [r if r[0] in ("ok", "diverged", "failed") else
+            ("failed", r[1], f"The pack function returned status {r[0]!r}.") for r in results]
+
+
+def _worker_main(conn, run_ref: str, pack_ref: str, threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
     limit_threads(threads)
-    run_fn = load_function(run_ref)
+    load_function(run_ref)  # a bad reference fails here, before the first task
     while True:
         try:
             task = conn.recv()
@@ -124,13 +161,13 @@ def _worker_main(conn, run_ref: str, threads: int) -> None:
             return
         if task is None:
             return
-        conn.send(call_run(run_fn, task))
+        conn.send(call_task(run_ref, pack_ref, task, threads))
 
 
 class _Worker:
-    def __init__(self, ctx, run_ref: str, threads: int):
+    def __init__(self, ctx, run_ref: str, pack_ref: str, threads: int):
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_worker_main, args=(child, run_ref, threads),
+        self.process = ctx.Process(target=_worker_main, args=(child, run_ref, pack_ref, threads),
                                    daemon=True, name="zoo-bench-worker")
         self.process.start()
         child.close()
@@ -157,10 +194,13 @@ class LocalExecutor:
             when `workers` is given, else 2 (at most the cores).
         run_fn: The run function or its "module:qualname". Defaults to
             `benchmarks.run.run_one`.
+        pack_fn: The function of packed tasks. Defaults to
+            `benchmarks.packing.run_packed`.
     """
 
     def __init__(self, workers: int | None = None, threads: int | None = None,
-                 run_fn: Callable | str = DEFAULT_RUN_FN):
+                 run_fn: Callable | str = DEFAULT_RUN_FN,
+                 pack_fn: Callable | str = DEFAULT_PACK_FN):
         cores = cpu_count()
         if workers is not None and workers < 1:
             raise ValueError(f"--workers must be at least 1. Received: workers={workers}")
@@ -169,6 +209,7 @@ class LocalExecutor:
         self.threads = max(1, int(threads))
         self.workers = workers or max(1, cores // self.threads)
         self.run_ref = function_ref(run_fn)
+        self.pack_ref = function_ref(pack_fn)
         self._ctx = multiprocessing.get_context("spawn")
         self._pool: list[_Worker] = []
 
@@ -182,7 +223,7 @@ class LocalExecutor:
         return f"local: {self.workers} worker(s) x {self.threads} thread(s)"
 
     def _spawn(self) -> _Worker:
-        return _Worker(self._ctx, self.run_ref, self.threads)
+        return _Worker(self._ctx, self.run_ref, self.pack_ref, self.threads)
 
     def run(self, tasks: Iterable[Task], on_dispatch: Callable[[Task], Any] | None = None
             ) -> Iterator[Result]:
@@ -219,15 +260,17 @@ class LocalExecutor:
                 del busy[worker]
                 if message is not None:
                     idle.append(worker)
-                    yield Result(task, *message)
+                    for run, outcome in zip(task.runs(), message):
+                        yield Result(run, *outcome)
                     continue
                 worker.process.join(1.0)
                 code = worker.process.exitcode
                 idle.append(self._replace(worker))
-                yield Result(task, "failed", None,
-                             f"worker died (exit code {code}) while running this task: a "
-                             f"crash, an out-of-memory kill or os._exit in the run. The "
-                             f"worker was replaced; the other runs continue.")
+                for run in task.runs():
+                    yield Result(run, "failed", None,
+                                 f"worker died (exit code {code}) while running this task: a "
+                                 f"crash, an out-of-memory kill or os._exit in the run. The "
+                                 f"worker was replaced; the other runs continue.")
 
     def _replace(self, worker: _Worker) -> _Worker:
         worker.stop(timeout=1.0)
@@ -242,12 +285,12 @@ class LocalExecutor:
         self._pool = []
 
 
-def _ray_task(run_ref: str, paths: list[str], threads: int, task: Task):
+def _ray_task(run_ref: str, pack_ref: str, paths: list[str], threads: int, task: Task):
     for path in paths:
         if path not in sys.path and os.path.isdir(path):
             sys.path.append(path)
     limit_threads(threads)
-    return call_run(load_function(run_ref), task)
+    return call_task(run_ref, pack_ref, task, threads)
 
 
 class RayExecutor:
@@ -259,14 +302,17 @@ class RayExecutor:
         threads: CPUs (and TensorFlow threads) per run. Defaults to 1.
         num_cpus: CPUs of a local instance. Defaults to all cores.
         run_fn: The run function or its "module:qualname".
+        pack_fn: The function of packed tasks (see `LocalExecutor`).
     """
 
     def __init__(self, address: str | None = None, threads: int | None = None,
-                 num_cpus: int | None = None, run_fn: Callable | str = DEFAULT_RUN_FN):
+                 num_cpus: int | None = None, run_fn: Callable | str = DEFAULT_RUN_FN,
+                 pack_fn: Callable | str = DEFAULT_PACK_FN):
         self.address = address
         self.threads = max(1, int(threads or 1))
         self.num_cpus = num_cpus
         self.run_ref = function_ref(run_fn)
+        self.pack_ref = function_ref(pack_fn)
         self._started = False
 
     def __enter__(self):
@@ -304,16 +350,18 @@ class RayExecutor:
                 task = pending.popleft()
                 if on_dispatch:
                     on_dispatch(task)
-                in_flight[remote.remote(self.run_ref, paths, self.threads, task)] = task
+                in_flight[remote.remote(self.run_ref, self.pack_ref, paths, self.threads,
+                                        task)] = task
             done, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in done:
                 task = in_flight.pop(ref)
                 try:
-                    result = Result(task, *ray.get(ref))
+                    outcomes = ray.get(ref)
                 except Exception as e:  # worker crash, node loss, ...
-                    result = Result(task, "failed", None,
-                                    f"Ray task failed: {type(e).__name__}: {str(e)[-2000:]}")
-                yield result
+                    message = f"Ray task failed: {type(e).__name__}: {str(e)[-2000:]}"
+                    outcomes = [("failed", None, message)] * len(task.runs())
+                for run, outcome in zip(task.runs(), outcomes):
+                    yield Result(run, *outcome)
 
     def close(self) -> None:
         """Shuts down the local Ray instance this executor started."""

@@ -47,7 +47,7 @@ MODEL_AXES = ("activation", "initializer", "regularizer", "dropout")
 # Execution options (`[options]`) that change what is computed: part of the config.
 CONFIG_OPTIONS = ("jit_compile", "steps_per_execution", "device", "precision", "replicas")
 # Execution options that only change how a run is executed: passed to `run_one`.
-RUN_OPTIONS = ("peak_flops",)
+RUN_OPTIONS = ("peak_flops", "pack_seeds")
 FIELDS = ("name", "description", "dataset", "model", "epochs", "seeds", "fixed", "matrix",
           "exclude", "claim", "target", "dataset_options", "pipeline_options", "options")
 GROUP_FIELDS = ("name", "description", "suites", "with_claim")
@@ -70,8 +70,8 @@ DEFAULTS = {
     "split_seed": 0,
     "device": "auto",
     "replicas": 1,
-    "jit_compile": False,
-    "steps_per_execution": 1,
+    "jit_compile": "auto",          # resolved per run (benchmarks.defaults)
+    "steps_per_execution": "auto",  # resolved per run (benchmarks.defaults)
 }
 
 

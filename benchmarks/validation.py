@@ -59,8 +59,10 @@ def check_value(axis: str, value: Any) -> str | None:
     if axis == "momentum" and not (_is_number(value) and 0 <= value < 1):
         return "expected a momentum in [0, 1) (for optimizers with a `momentum` argument)"
     if axis in ("train_samples", "replicas", "steps_per_execution") and not (
-            _is_int(value) and value >= 1):
-        return "expected an integer >= 1"
+            _is_int(value) and value >= 1) and not (axis == "steps_per_execution"
+                                                    and value == "auto"):
+        return "expected an integer >= 1" + (' or "auto"' if axis == "steps_per_execution"
+                                             else "")
     if axis == "split_seed" and not _is_int(value):
         return "expected an integer"
     if axis == "jit_compile" and not (isinstance(value, bool) or value == "auto"):
@@ -172,7 +174,14 @@ def _check_fields(data: dict, errs: _Errors) -> None:
     if not (isinstance(exclude, list) and all(isinstance(e, dict) and e for e in exclude)):
         errs.add("exclude", f"expected [[exclude]] tables of axis = value. "
                  f"Received: exclude={exclude!r}")
-    for key in _table(data, "options"):
+    pack = _table(data, "options").get("pack_seeds", "auto")
+    if not (isinstance(pack, bool) or pack == "auto"):
+        errs.add("[options] pack_seeds", f'expected true, false or "auto". '
+                 f"Received: pack_seeds={pack!r}")
+    for key, value in _table(data, "options").items():
+        problem = check_value(key, value) if key in CONFIG_OPTIONS else None
+        if problem:
+            errs.add(f"[options] {key}", f"{problem}. Received: {key}={value!r}")
         if key not in CONFIG_OPTIONS + RUN_OPTIONS:
             errs.add(f"[options] {key}", f"unknown option.{did_you_mean(key, CONFIG_OPTIONS + RUN_OPTIONS)}"
                      f" Expected one of: {', '.join(CONFIG_OPTIONS + RUN_OPTIONS)}")

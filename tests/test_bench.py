@@ -63,14 +63,24 @@ def fake_slow(config, seed, options=None):
     return fake_ok(config, seed, options)
 
 
+def fake_pack(config, seeds, options=None):
+    return [fake_ok(config, seed, {**options, "packed": len(seeds)}) for seed in seeds]
+
+
+def fake_pack_dies(config, seeds, options=None):
+    if config["optimizer"] == "adam":
+        os._exit(7)
+    return fake_pack(config, seeds, options)
+
+
 def write_suite(tmp_path, text=SUITE):
     path = tmp_path / "tiny.toml"
     path.write_text(textwrap.dedent(text))
     return str(path)
 
 
-def run_bench(argv, run_fn):
-    return bench(build_parser().parse_args(["bench", *argv]), run_fn=run_fn)
+def run_bench(argv, run_fn, pack_fn=fake_pack):
+    return bench(build_parser().parse_args(["bench", *argv]), run_fn=run_fn, pack_fn=pack_fn)
 
 
 def runs_of(store_path, suite="tiny"):
@@ -122,6 +132,24 @@ def test_killed_worker_becomes_a_failed_run_and_the_pool_goes_on(tmp_path, capsy
     assert sorted(r["status"] for r in runs) == ["failed", "ok", "ok", "ok"]
     error = next(r["error"] for r in runs if r["status"] == "failed")
     assert "worker died (exit code -9)" in error
+
+
+def test_packed_seeds_are_one_task_with_one_record_per_seed(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--workers", "1", "--set", "seeds=[0,1,2]",
+            "--set", "options.pack_seeds=true"]
+    assert run_bench(args, fake_ok, fake_pack_dies) == 1
+    runs = runs_of(store)
+    assert len(runs) == 12 and len({r["run_id"] for r in runs}) == 12
+    for run in runs:
+        if run["config"]["optimizer"] == "sgd":
+            assert run["status"] == "ok" and run["record"]["options"]["packed"] == 3
+            assert run["record"]["test"]["accuracy"] == pytest.approx(0.5 + run["seed"] / 100)
+        else:
+            assert run["status"] == "failed" and "worker died (exit code 7)" in run["error"]
+    assert "[12/12]" in capsys.readouterr().out
+    assert run_bench(args + ["--retry-failed"], fake_ok, fake_pack) == 0
+    assert {r["status"] for r in runs_of(store)} == {"ok"}
 
 
 def test_local_executor_direct(tmp_path):
@@ -276,7 +304,12 @@ def test_plan_dedupes_and_progress_displays(tmp_path):
 
     suite = load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]"], check_cells=False)
     work = plan(suite, {}, tensorboard_root=None)
-    assert work.total == 8 and len({t.run_id for t in work.tasks}) == 8
+    assert work.total == 8 and len({t.run_id for t in work.runs()}) == 8
+    assert len(work.tasks) == 4  # "auto": the 2 seeds of each cell are packed
+    assert len(plan(suite, {}, tensorboard_root=str(tmp_path)).tasks) == 8
+    work = plan(load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]", "options.pack_seeds=false"],
+                           check_cells=False), {})
+    assert len(work.tasks) == 8
     stream = io.StringIO()
     progress = Progress(2, ["optimizer"], stream=stream)
     progress.finished(Result(work.tasks[0], *fake_ok(work.tasks[0].config, 0)))
