@@ -48,6 +48,7 @@ Example:
 from __future__ import annotations
 
 import math
+import random
 import time
 
 from benchmarks.run_config import RUN_DEFAULTS
@@ -190,47 +191,86 @@ class _MemberView:
         self.packed.set_weights(full)
 
 
-def _member_metrics(loss, metrics, k: int):
-    """Per-member Keras metrics: `m{k}_loss` and `m{k}_<metric>`."""
+def _per_example(fn):
+    """A loss or metric as `(y_true, y_pred) -> values per example (and member)`."""
     import keras
 
-    per_example = _per_example(loss)
-
-    def member_loss(y_true, y_pred):  # per example, so the epoch mean weighs batches by size
-        return per_example(y_true[:, k], y_pred[:, k])
-
-    out = [keras.metrics.MeanMetricWrapper(member_loss, name=f"m{k}_loss")]
-    for metric in metrics:
-        inner = type(metric).from_config(metric.get_config())
-
-        def fn(y_true, y_pred, inner=inner):
-            return inner._fn(y_true[:, k], y_pred[:, k], **inner._fn_kwargs)
-
-        out.append(keras.metrics.MeanMetricWrapper(fn, name=f"m{k}_{metric.name}"))
-    return out
+    if isinstance(fn, keras.losses.Loss):
+        return fn.call
+    if isinstance(fn, keras.metrics.MeanMetricWrapper):
+        return lambda y_true, y_pred: fn._fn(y_true, y_pred, **fn._fn_kwargs)
+    return keras.losses.get(fn)
 
 
-def _per_example(loss):
-    """A loss as a function of `(y_true, y_pred)` returning one value per example."""
-    import keras
+def packed_loss(loss):
+    """The pack's loss per example: the sum over members of their losses.
 
-    if isinstance(loss, keras.losses.Loss):
-        return loss.call
-    return keras.losses.get(loss)
-
-
-def packed_loss(loss, k: int):
-    """The pack's loss per example: the sum over the K members of their losses.
-
-    Keras averages it over the batch, so the total is the sum of the members'
-    batch-mean losses and each member's gradient is its own.
+    Keras's losses and accuracy metrics reduce only the last axis, so on a
+    `(batch, K, ...)` stack they give one value per example and member in one
+    op. Keras averages the sum over the batch: the total is the sum of the
+    members' batch-mean losses, and each member's gradient is its own.
     """
+    import keras
+
     per_example = _per_example(loss)
 
     def total(y_true, y_pred):
-        return sum(per_example(y_true[:, i], y_pred[:, i]) for i in range(k))
+        return keras.ops.sum(per_example(y_true, y_pred), axis=1)
 
     return total
+
+
+def _member_means_class():
+    import keras
+
+    class MemberMeans(keras.metrics.Metric):
+        """Per-member epoch means of per-example values, as `{"m{k}_{name}": mean}`.
+
+        Args:
+            k: Number of members.
+            fns: `{name: (y_true, y_pred) -> (batch, K) values}`.
+        """
+
+        def __init__(self, k, fns, **kwargs):
+            super().__init__(name="members", **kwargs)
+            self.k, self.fns = k, dict(fns)
+            self.totals = self.add_variable(shape=(len(self.fns), k), initializer="zeros",
+                                            name="totals")
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            values = [keras.ops.sum(keras.ops.cast(fn(y_true, y_pred), "float32"), axis=0)
+                      for fn in self.fns.values()]
+            self.totals.assign_add(keras.ops.stack(values))
+            self.count.assign_add(keras.ops.cast(keras.ops.shape(y_pred)[0], "float32"))
+
+        def result(self):
+            means = self.totals / keras.ops.maximum(self.count, 1.0)
+            return {f"m{i}_{name}": means[j, i] for j, name in enumerate(self.fns)
+                    for i in range(self.k)}
+
+        def reset_state(self):
+            self.totals.assign(keras.ops.zeros_like(self.totals))
+            self.count.assign(0.0)
+
+    return MemberMeans
+
+
+def _packed_model_class():
+    import keras
+
+    class PackedModel(keras.Model):
+        """A stacked Functional model whose metrics are per-member means."""
+
+        def __init__(self, inputs, outputs, members_metric=None, **kwargs):
+            super().__init__(inputs, outputs, **kwargs)
+            self.members_metric = members_metric
+
+        def compute_metrics(self, x, y, y_pred, sample_weight=None):
+            self.members_metric.update_state(y, y_pred)
+            return self.get_metrics_result()
+
+    return PackedModel
 
 
 def member_logs(logs: dict, k: int) -> dict:
@@ -353,7 +393,7 @@ def _diagnostics(packed, loss, x_probe, y_probe, k: int):
     def grad_norms():
         with tf.GradientTape() as tape:
             y_pred = packed(x, training=False)
-            value = tf.reduce_mean(packed_loss(loss, k)(y, y_pred))
+            value = tf.reduce_mean(packed_loss(loss)(y, y_pred))
         grads = tape.gradient(value, [getattr(v, "value", v) for v in variables])
         return [tf.reduce_sum(tf.square(g), axis=list(range(1, len(g.shape)))) for g in grads]
 
@@ -451,29 +491,35 @@ def _early_stopping_args(value) -> dict | None:
 
 
 def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict]) -> list:
-    from benchmarks import devices, inputs, run
+    from benchmarks import inputs, run
     from benchmarks.losses import resolve_loss
     from benchmarks.seeding import seed_everything
 
     k = len(seeds)
-    devices.prepare_devices(cfg, threads=options.get("threads"))
-    import keras
     import numpy as np
     import tensorflow as tf
 
-    keras.backend.clear_session()
-    strategy, device = devices.make_strategy(cfg["device"], cfg["replicas"], cfg.get("tpu"))
-    members, trains, ds = [], [], None
-    for seed in seeds:  # each member exactly as run_one builds it
-        seed_everything(seed, deterministic=device.startswith("cpu"))
-        ds, augmenter = inputs.prepare_dataset(cfg)
-        n_train = inputs.train_size(ds)
-        batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
-        model, loss, label_map = run._compile(cfg, ds, strategy, n_train, batch_size)
-        model.name = f"{model.name}_{len(members)}"
+    # Member 0 exactly as run_one prepares and builds it (devices, clean session,
+    # seed, data, resolved execution options); the others re-seed and build the
+    # same way, reloading the data only if loading it draws random numbers.
+    context = run.prepare_run(cfg, seeds[0], options, records[0])
+    deterministic = bool(records[0]["options"].get("deterministic"))
+    members, trains, reload = [], [], None
+    for i, seed in enumerate(seeds):
+        if i:
+            seed_everything(seed, deterministic=deterministic)
+            if reload is None or reload:
+                state = (random.getstate(), np.random.get_state()[1].tobytes())
+                inputs.prepare_dataset(cfg)
+                reload = state != (random.getstate(), np.random.get_state()[1].tobytes())
+        model = run.build_model(cfg, context, records[i])
+        model.name = f"{model.name}_{i}"
         members.append(model)
-        train, val, test = inputs.make_datasets(ds, batch_size, seed, label_map, augmenter)
-        trains.append(train)
+        trains.append(inputs.make_datasets(context["ds"], context["batch_size"], seed,
+                                           context["label_map"], context["augmenter"])[0])
+    ds, loss, label_map = context["ds"], context["loss"], context["label_map"]
+    n_train, device = context["n_train"], records[0]["device"]
+    _, val, test = inputs.make_datasets(ds, context["batch_size"], seeds[0], label_map, None)
     opt_config = members[0].optimizer.get_config()
     if opt_config.get("clipnorm") or opt_config.get("global_clipnorm"):
         raise _Unpackable("gradient norm clipping couples the members")
@@ -482,9 +528,11 @@ def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict
     except ValueError as exc:
         raise _Unpackable(str(exc).split(" Set `pack_seeds")[0]) from None
     _, metrics, _ = resolve_loss(cfg["loss"], ds.spec.task, ds.spec.num_classes)
+    fns = {"loss": _per_example(loss), **{m.name: _per_example(m) for m in metrics}}
+    packed = _packed_model_class()(packed.inputs, packed.outputs, name=packed.name,
+                                   members_metric=_member_means_class()(k, fns))
     packed.compile(optimizer=type(members[0].optimizer).from_config(opt_config),
-                   loss=packed_loss(loss, k),
-                   metrics=[m for i in range(k) for m in _member_metrics(loss, metrics, i)],
+                   loss=packed_loss(loss),
                    jit_compile=cfg["jit_compile"], steps_per_execution=cfg["steps_per_execution"])
 
     def stack(*batches):
@@ -506,12 +554,13 @@ def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict
     test_logs = packed.evaluate(test.map(repeat), return_dict=True, verbose=0)
     finals = dead()
     return [_member_record(records[i], i, cfg, options, book, timer, lr_log, members[i],
-                           finals[i], test_logs, grad_layers, device, ds, n_train, seeds)
+                           finals[i], test_logs, grad_layers, device, ds, n_train, seeds,
+                           records[0]["options"])
             for i in range(k)]
 
 
 def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_dead, test_logs,
-                   grad_layers, device, ds, n_train, seeds):
+                   grad_layers, device, ds, n_train, seeds, base_options):
     from benchmarks import devices
     from benchmarks import diagnostics as diag
     from benchmarks import record as rec
@@ -521,11 +570,7 @@ def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_d
     epochs = len(hist.get("loss", []))
     if lr_log.values:
         hist["learning_rate"] = lr_log.values[:epochs]
-    record["options"] = {key: cfg[key] for key in ("jit_compile", "steps_per_execution",
-                                                   "device", "replicas", "precision")}
-    record["options"].update({key: options[key] for key in ("peak_flops", "threads")
-                              if key in options})
-    record["options"]["batch_size"] = inputs_batch(cfg, n_train)
+    record["options"] = dict(base_options)
     record["options"]["packed"] = {"members": k, "seeds": seeds, "index": i}
     record["host"], record["versions"] = devices.host_info(), devices.library_versions()
     record["device"] = device
@@ -553,8 +598,3 @@ def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_d
     record["test"] = {key: float(v) for key, v in member_logs(test_logs, i).items()}
     return "ok", record, None
 
-
-def inputs_batch(cfg, n_train) -> int:
-    from benchmarks.inputs import resolve_batch_size
-
-    return resolve_batch_size(cfg["batch_size"], n_train)

@@ -22,7 +22,8 @@ exception (the record holds what was measured before it, `error` is
 
 `options` only change how a run executes, not what it computes:
 `tensorboard_dir` (write TensorBoard logs + HParams there), `peak_flops`
-(for MFU), `threads` (TensorFlow intra/inter-op threads), `run_id`.
+(for MFU: FLOP/s, or "auto" to measure it once per process with
+`benchmarks.perf.matmul_peak_flops`), `threads` (TensorFlow intra/inter-op threads), `run_id`.
 
 Execution: `steps_per_execution` / `jit_compile` set to "auto" are resolved
 per run by `benchmarks.defaults.resolve_execution`. On CPU without XLA, op
@@ -102,6 +103,10 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
 
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
+    if options.get("peak_flops") == "auto":  # measured once per (worker) process, for MFU
+        from benchmarks.perf import matmul_peak_flops
+
+        options["peak_flops"] = matmul_peak_flops()
     record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})
     devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
     record["host"], record["versions"] = devices.host_info(), devices.library_versions()

@@ -1,0 +1,91 @@
+"""Fast execution defaults, chosen by measurement per run size.
+
+A run's config may leave `steps_per_execution` and `jit_compile` at "auto"
+(the suite default); `resolve_execution` turns them into the values in
+force, which land in the record's `options`. A suite overrides either one in
+`[options]` or `[fixed]` (`steps_per_execution = 1`, `jit_compile = true`),
+and `pack_seeds` (see `benchmarks.packing`) the same way.
+
+The rules, and the measurements behind them (`python -m benchmarks.perf`,
+MLP on digits, batch 32, 2-core CPU; see the README's Performance section):
+
+- `steps_per_execution = min(32, steps per epoch)`. Keras runs that many
+  training steps inside one `tf.function` call (a `tf.while_loop`), so the
+  per-step Python and dispatch overhead, which dominates small models, is
+  paid once per 32 steps: a steady-state epoch took 0.034 s instead of
+  0.085 s (2.5x), with identical losses (the same math, the same order).
+  Batch-level callbacks fire once per execution; the harness's diagnostics
+  are epoch-level, so nothing it records changes (tests/test_perf.py).
+- `jit_compile = False` on CPU. XLA added 1.5-4.5 s of compilation to the
+  first epoch and did not make the steady state measurably faster for these
+  model sizes, so a 10-20 epoch run is slower with it. On GPU/TPU "auto"
+  is left to Keras (XLA when every layer supports it).
+- `tf.data`: splits are cached in memory before the per-epoch shuffle and
+  prefetched (`zoo.datasets.Dataset.tf_dataset`); nothing to choose per run.
+- Threads: one TensorFlow thread pool per worker, sized by the executor
+  (`cores // workers`), so parallel runs do not oversubscribe the cores.
+
+Example:
+
+>>> resolve_execution({"steps_per_execution": "auto", "jit_compile": "auto"},
+...                   n_train=1078, batch_size=32, device="cpu")
+{'steps_per_execution': 32, 'jit_compile': False}
+"""
+
+from __future__ import annotations
+
+import math
+
+AUTO = "auto"
+MAX_STEPS_PER_EXECUTION = 32
+# What Keras itself does without being told (the baseline `perf` compares with).
+KERAS_DEFAULTS = {"steps_per_execution": 1, "jit_compile": AUTO}
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Training steps in one epoch (the last batch may be partial)."""
+    return max(1, math.ceil(int(n_train) / max(1, int(batch_size))))
+
+
+def resolve_execution(config: dict, n_train: int, batch_size: int, device: str = "cpu"
+                      ) -> dict:
+    """The `steps_per_execution` and `jit_compile` a run uses.
+
+    Args:
+        config: The resolved config; "auto" (or a missing key) means "pick".
+        n_train: Training examples.
+        batch_size: Training batch size (an int).
+        device: The device description of the run ("cpu...", "gpu...", ...).
+            Defaults to "cpu".
+
+    Returns:
+        `{"steps_per_execution": int, "jit_compile": bool | "auto"}`.
+
+    Raises:
+        ValueError: for a `steps_per_execution` that is neither "auto" nor a
+            positive int.
+    """
+    spe = config.get("steps_per_execution", AUTO)
+    if spe in (AUTO, None):
+        spe = min(MAX_STEPS_PER_EXECUTION, steps_per_epoch(n_train, batch_size))
+    elif isinstance(spe, bool) or not isinstance(spe, int) or spe < 1:
+        raise ValueError(f'steps_per_execution must be "auto" or a positive int. '
+                         f"Received: steps_per_execution={spe!r}")
+    jit = config.get("jit_compile", AUTO)
+    if jit in (AUTO, None):
+        jit = False if str(device).lower().startswith("cpu") else AUTO
+    return {"steps_per_execution": int(spe), "jit_compile": jit}
+
+
+def pack_seeds_default(config: dict, n_seeds: int) -> bool:
+    """Whether a cell's seeds are packed when the suite does not say.
+
+    Packing pays off whenever there are several seeds and the config allows
+    it (`benchmarks.packing.unpackable_reason`): measured 8 seeds of an MLP on
+    digits packed vs one after another (README, Performance).
+    """
+    if n_seeds < 2:
+        return False
+    from benchmarks.packing import unpackable_reason
+
+    return unpackable_reason(config) is None

@@ -1,0 +1,283 @@
+"""How fast is the harness? `python -m benchmarks.perf [--quick] [--json PATH]`.
+
+In one process, side by side on the same model and data (an MLP on digits,
+batch 32), it measures:
+
+- `harness_overhead_ratio`: wall time of one cell through `run_one`
+  (diagnostics on: gradient norms, dead units, timing, divergence) over a
+  minimal hand-written `model.fit` of the same model, data pipeline, batch
+  size, epochs and compile settings (plus the same validation and test
+  evaluation). Target <= 1.05.
+- `fast_defaults_speedup`: a small matrix run with the harness's defaults
+  (`benchmarks.defaults`) over the same runs with Keras's own compile/fit
+  defaults (`steps_per_execution=1`, `jit_compile="auto"`). Target >= 2.
+  `fast_defaults_steady_speedup` is the same ratio of steady-state samples/s.
+- `packed_seeds_speedup`: 8 seeds of one cell trained together
+  (`benchmarks.packing`) over the same 8 seeds one after another. Target >= 4.
+- `mfu`: achieved model FLOP/s of the harness run over the matmul peak
+  (`matmul_peak_flops`, float32 1024x1024 in a `tf.function`, best of
+  several) measured in the same process; `packed_mfu` for the packed run.
+- `zoo_models_cold_start_s`: `zoo models` in a fresh subprocess.
+
+Every timing is warmed up first, then repeated; the median is reported. The
+machine's load average is printed too: on a shared machine, read the ratios
+(measured side by side, alternating) rather than the absolute times.
+
+Example:
+
+>>> python -m benchmarks.perf --quick --json runs/perf.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BASE = {"dataset": "digits", "model": "mlp", "batch_size": 32, "depth": 2, "width": 64,
+        "steps_per_execution": "auto", "jit_compile": "auto"}  # the suite defaults
+SIZES = {
+    # name: epochs, repeats, packed seeds, matrix cells (width x optimizer), train_samples
+    "full": dict(epochs=20, repeats=5, seeds=8, widths=(32, 64), optimizers=("sgd", "adam"),
+                 train_samples=None),
+    "quick": dict(epochs=10, repeats=3, seeds=8, widths=(32, 64), optimizers=("sgd", "adam"),
+                  train_samples=None),
+    "tiny": dict(epochs=2, repeats=1, seeds=2, widths=(16,), optimizers=("adam",),
+                 train_samples=128),
+}
+TARGETS = {"harness_overhead_ratio": ("<=", 1.05), "fast_defaults_speedup": (">=", 2.0),
+           "packed_seeds_speedup": (">=", 4.0)}
+KEYS = ("harness_overhead_ratio", "fast_defaults_speedup", "packed_seeds_speedup", "mfu",
+        "zoo_models_cold_start_s")
+
+
+@functools.lru_cache(maxsize=None)
+def matmul_peak_flops(n: int = 1024, repeats: int = 10) -> float:
+    """Peak float32 FLOP/s of this machine, measured once per process.
+
+    Times `tf.linalg.matmul` of two `n x n` float32 matrices inside a
+    `tf.function` (after a warm-up call) and keeps the best of `repeats`.
+
+    Args:
+        n: Matrix size. Defaults to 1024.
+        repeats: Timed calls. Defaults to 10.
+
+    Returns:
+        FLOP/s (2 n^3 per multiply over the fastest call).
+    """
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.linalg.matmul(x, y)))
+    float(matmul(a, b))  # trace + warm up
+    best = math.inf
+    for _ in range(int(repeats)):
+        start = time.perf_counter()
+        float(matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n ** 3 / best
+
+
+def resolve_peak(options: dict) -> dict:
+    """Options with `peak_flops="auto"` replaced by this process's measured peak."""
+    if options.get("peak_flops") == "auto":
+        options = dict(options, peak_flops=matmul_peak_flops())
+    return options
+
+
+def hand_written_fit(config: dict, seed: int = 0) -> float:
+    """Seconds of a minimal `model.fit` doing what one harness run does.
+
+    Same dataset, model, optimizer, loss, batch size, epochs, compile
+    settings, validation each epoch and a test evaluation, but no
+    diagnostics, records or error handling.
+    """
+    import keras
+
+    import zoo.datasets
+    import zoo.models
+    from benchmarks.defaults import resolve_execution
+
+    start = time.perf_counter()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    ds = zoo.datasets.load(config["dataset"])
+    if config.get("train_samples"):
+        n = config["train_samples"]
+        x, y = ds.numpy("train")
+        ds = ds.with_splits(dict(ds.splits, train=(x[:n], y[:n])))
+    n_train = len(ds.numpy("train")[1])
+    axes = {k: config[k] for k in ("depth", "width") if k in config}
+    model = zoo.models.build(config["model"], ds.spec, **axes)
+    execution = resolve_execution(config, n_train, config["batch_size"])
+    model.compile(optimizer=config.get("optimizer", "adam"),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], **execution)
+    model.fit(ds.tf_dataset("train", config["batch_size"], shuffle=True, seed=seed),
+              validation_data=ds.tf_dataset("validation", 256), epochs=config["epochs"],
+              shuffle=False, verbose=0)
+    model.evaluate(ds.tf_dataset("test", 256), verbose=0)
+    return time.perf_counter() - start
+
+
+def _harness(config: dict, seed: int = 0, options: dict | None = None) -> dict:
+    from benchmarks.run import run_one
+
+    start = time.perf_counter()
+    status, record, error = run_one(config, seed, options)
+    if status != "ok":
+        raise RuntimeError(f"The perf run failed ({status}): {error}")
+    record["perf_wall"] = time.perf_counter() - start
+    return record
+
+
+def _median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def measure_overhead(config: dict, repeats: int, options: dict) -> dict:
+    """Harness run vs hand-written fit, alternating, after one warm-up of each."""
+    _harness(config, 0, options), hand_written_fit(config)
+    harness, hand, records = [], [], []
+    for _ in range(repeats):
+        records.append(_harness(config, 0, options))
+        harness.append(records[-1]["perf_wall"])
+        hand.append(hand_written_fit(config))
+    mfus = [r["mfu"] for r in records if r.get("mfu") is not None]
+    return {"harness_s": _median(harness), "hand_fit_s": _median(hand),
+            "harness_overhead_ratio": _median(harness) / _median(hand),
+            "mfu": _median(mfus), "samples_per_sec": _median([r["samples_per_sec"]
+                                                              for r in records])}
+
+
+def measure_fast_defaults(cells: list[dict], repeats: int, options: dict) -> dict:
+    """A small matrix with the harness defaults vs Keras's compile/fit defaults."""
+    from benchmarks.defaults import KERAS_DEFAULTS
+
+    fast, keras_default, fast_sps, keras_sps = [], [], [], []
+    for _ in range(repeats):
+        runs_fast = [_harness(c, 0, options) for c in cells]
+        runs_keras = [_harness({**c, **KERAS_DEFAULTS}, 0, options) for c in cells]
+        fast.append(sum(r["perf_wall"] for r in runs_fast))
+        keras_default.append(sum(r["perf_wall"] for r in runs_keras))
+        fast_sps += [r["samples_per_sec"] for r in runs_fast]
+        keras_sps += [r["samples_per_sec"] for r in runs_keras]
+    return {"matrix_fast_s": _median(fast), "matrix_keras_defaults_s": _median(keras_default),
+            "fast_defaults_speedup": _median(keras_default) / _median(fast),
+            "fast_defaults_steady_speedup": _median(fast_sps) / _median(keras_sps)}
+
+
+def measure_packing(config: dict, seeds: list[int], repeats: int, options: dict) -> dict:
+    """K seeds packed in one graph vs the same K seeds one after another."""
+    from benchmarks.packing import run_packed
+
+    packed, sequential, mfus, members = [], [], [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        results = run_packed(config, seeds, options)
+        packed.append(time.perf_counter() - start)
+        bad = [e for s, _, e in results if s != "ok"]
+        if bad:
+            raise RuntimeError(f"A packed perf run failed: {bad[0]}")
+        members = results[0][1]["options"].get("packed", {}).get("members")
+        mfus += [r["mfu"] for _, r, _ in results[:1] if r.get("mfu") is not None]
+        sequential.append(sum(_harness(config, s, options)["perf_wall"] for s in seeds))
+    return {"packed_s": _median(packed), "sequential_s": _median(sequential),
+            "packed_seeds_speedup": _median(sequential) / _median(packed),
+            "packed_members": members, "packed_mfu": _median(mfus)}
+
+
+def measure_cold_start(repeats: int = 3) -> float:
+    """Median seconds of `zoo models` in a fresh subprocess."""
+    script = os.path.join(os.path.dirname(sys.executable), "zoo")
+    cmd = [script, "models"] if os.path.exists(script) else [sys.executable, "-m", "zoo.cli",
+                                                             "models"]
+    times = []
+    for _ in range(repeats + 1):  # the first call warms the file cache
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return _median(times[1:])
+
+
+def measure(size: str = "quick") -> dict:
+    """Runs every measurement at a size ("full", "quick" or "tiny"); returns the figures."""
+    import tensorflow as tf
+
+    s = SIZES[size]
+    config = dict(BASE, epochs=s["epochs"], optimizer="adam")
+    if s["train_samples"]:
+        config["train_samples"] = s["train_samples"]
+    if size == "tiny":
+        config["width"] = s["widths"][0]
+    out = {"size": size, "load_before": os.getloadavg()[0], "cpu_count": os.cpu_count(),
+           "tensorflow": tf.__version__}
+    out["peak_flops"] = matmul_peak_flops()
+    options = {"peak_flops": out["peak_flops"]}
+    out.update(measure_overhead(config, s["repeats"], options))
+    cells = [dict(config, width=w, optimizer=o) for w in s["widths"] for o in s["optimizers"]]
+    out.update(measure_fast_defaults(cells, max(1, s["repeats"] // 2), options))
+    out.update(measure_packing(config, list(range(s["seeds"])), max(1, s["repeats"] // 2),
+                               options))
+    out["zoo_models_cold_start_s"] = measure_cold_start(1 if size == "tiny" else 3)
+    out["load_after"] = os.getloadavg()[0]
+    out["config"] = config
+    return out
+
+
+def format_table(figures: dict) -> str:
+    """The figures as a Markdown table (the README's Performance section)."""
+    rows = [
+        ("harness_overhead_ratio", "one cell via `run_one` / hand-written `fit`",
+         f"{figures['harness_s']:.2f} s / {figures['hand_fit_s']:.2f} s"),
+        ("fast_defaults_speedup", "matrix wall time, Keras defaults / harness defaults",
+         f"{figures['matrix_keras_defaults_s']:.2f} s / {figures['matrix_fast_s']:.2f} s"),
+        ("fast_defaults_steady_speedup", "steady-state samples/s, harness / Keras defaults", ""),
+        ("packed_seeds_speedup", f"{len(figures.get('packed_seeds', [])) or 8} seeds one after "
+         "another / packed", f"{figures['sequential_s']:.2f} s / {figures['packed_s']:.2f} s"),
+        ("mfu", "model FLOP/s / measured matmul peak (one run)",
+         f"peak {figures['peak_flops'] / 1e9:.1f} GFLOP/s"),
+        ("packed_mfu", "the same, packed run", ""),
+        ("zoo_models_cold_start_s", "`zoo models` in a fresh process", ""),
+    ]
+    lines = ["| figure | what | value | target | details |", "|---|---|---|---|---|"]
+    for key, what, details in rows:
+        value = figures.get(key)
+        target = TARGETS.get(key)
+        text = "n/a" if value is None else f"{value:.3g}"
+        goal = ""
+        if target and value is not None:
+            met = value <= target[1] if target[0] == "<=" else value >= target[1]
+            goal = f"{target[0]} {target[1]:g} ({'met' if met else 'not met'})"
+        lines.append(f"| `{key}` | {what} | {text} | {goal} | {details} |")
+    lines.append(f"\nsize={figures['size']}, epochs={figures['config']['epochs']}, "
+                 f"cpus={figures['cpu_count']}, load average {figures['load_before']:.1f} -> "
+                 f"{figures['load_after']:.1f}, TensorFlow {figures['tensorflow']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf", description=__doc__.split(
+        "\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a run of a few minutes")
+    parser.add_argument("--tiny", action="store_true", help="smoke-test size (seconds)")
+    parser.add_argument("--json", metavar="PATH", help="write the figures as JSON here")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    figures = measure("tiny" if args.tiny else "quick" if args.quick else "full")
+    print(format_table(figures))
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=2, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
