@@ -174,15 +174,21 @@ def results(args) -> int:
     if not rows:
         print(f"No runs in {args.store}" + (f" for suite {args.suite!r}." if args.suite else "."))
         return EXIT_OK
+    for suite in dict.fromkeys(r["suite"] for r in runs):
+        _suite_table(args.store, suite, [r for r in runs if r["suite"] == suite])
+    return EXIT_OK
+
+
+def _suite_table(store_path: str, suite: str, runs: list[dict]) -> None:
+    """One table per suite: the config keys that vary, seed, status, key metrics."""
+    rows = [_flat(r) for r in runs]
     config_keys = list(dict.fromkeys(k for r in runs for k in r["config"]))
     varying = [k for k in config_keys
                if len({json.dumps(r["config"].get(k), sort_keys=True) for r in runs}) > 1]
     metrics = [m for m in ("test_accuracy", "test_loss") if any(m in row for row in rows)]
-    columns = ["suite", "run_id", *varying, "seed", "status", *metrics, "best_epoch",
-               "wall_time"]
-    _table(f"{len(rows)} runs in {args.store}", columns,
+    columns = ["run_id", *varying, "seed", "status", *metrics, "best_epoch", "wall_time"]
+    _table(f"{suite}: {len(rows)} runs in {store_path}", columns,
            [[_fmt(row.get(c)) for c in columns] for row in rows])
-    return EXIT_OK
 
 
 def _fmt(value):
