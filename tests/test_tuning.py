@@ -284,3 +284,43 @@ def test_chief_and_worker_complete_a_search(tmp_path):
     rows = runs(tmp_path, "t_dist")
     assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
     assert {r["trial_id"] for r in rows} == {"0", "1"}
+
+
+@pytest.mark.slow
+def test_search_killed_mid_trial_resumes_without_duplicates(tmp_path):
+    path = write_space(tmp_path)
+    store = str(tmp_path / "zoo.sqlite")
+    cmd = [sys.executable, "-m", "zoo.cli", "tune", path, "--max-trials", "3", "--store", store,
+           "--directory", str(tmp_path / "kt")]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ROOT}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and proc.poll() is None:
+            rows = runs(tmp_path) if os.path.exists(store) else []
+            # trial 1 claimed: trial 0 is finished and the oracle saved trial 1
+            if any(r["trial_id"] == "1" and r["status"] == "running" for r in rows):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the search ended before it could be interrupted"
+        time.sleep(1.0)
+        os.killpg(proc.pid, 9)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=30)
+    before = {r["run_id"]: r for r in runs(tmp_path)}
+    assert tune(tmp_path, path, "--max-trials", "3") == 0
+    after = runs(tmp_path)
+    assert len(after) == 3 and len({r["run_id"] for r in after}) == 3
+    assert sorted(r["trial_id"] for r in after) == ["0", "1", "2"]
+    assert all(r["status"] == "ok" for r in after)
+    interrupted = [k for k, r in before.items() if r["status"] == "running"]
+    assert len(interrupted) == 1
+    for r in after:
+        if before.get(r["run_id"], {}).get("status") == "ok":
+            assert r["finished_at"] == before[r["run_id"]]["finished_at"]  # not redone
+        if r["run_id"] in interrupted:
+            assert r["attempts"] == 2  # the interrupted trial was redone in place
