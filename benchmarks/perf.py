@@ -141,9 +141,10 @@ def _median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def measure_overhead(config: dict, repeats: int, options: dict) -> dict:
+def measure_overhead(config: dict, repeats: int, options: dict, warmup: bool = True) -> dict:
     """Harness run vs hand-written fit, alternating, after one warm-up of each."""
-    _harness(config, 0, options), hand_written_fit(config)
+    if warmup:
+        _harness(config, 0, options), hand_written_fit(config)
     harness, hand, records = [], [], []
     for _ in range(repeats):
         records.append(_harness(config, 0, options))
@@ -194,7 +195,7 @@ def measure_packing(config: dict, seeds: list[int], repeats: int, options: dict)
 
 
 def measure_cold_start(repeats: int = 3) -> float:
-    """Median seconds of `zoo models` in a fresh subprocess."""
+    """Median seconds of `zoo models` in a fresh subprocess (after one warm-up call)."""
     script = os.path.join(os.path.dirname(sys.executable), "zoo")
     cmd = [script, "models"] if os.path.exists(script) else [sys.executable, "-m", "zoo.cli",
                                                              "models"]
@@ -203,7 +204,7 @@ def measure_cold_start(repeats: int = 3) -> float:
         start = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
-    return _median(times[1:])
+    return _median(times[1:] or times)
 
 
 def measure(size: str = "quick") -> dict:
@@ -220,12 +221,12 @@ def measure(size: str = "quick") -> dict:
            "tensorflow": tf.__version__}
     out["peak_flops"] = matmul_peak_flops()
     options = {"peak_flops": out["peak_flops"]}
-    out.update(measure_overhead(config, s["repeats"], options))
+    out.update(measure_overhead(config, s["repeats"], options, warmup=size != "tiny"))
     cells = [dict(config, width=w, optimizer=o) for w in s["widths"] for o in s["optimizers"]]
     out.update(measure_fast_defaults(cells, max(1, s["repeats"] // 2), options))
     out.update(measure_packing(config, list(range(s["seeds"])), max(1, s["repeats"] // 2),
                                options))
-    out["zoo_models_cold_start_s"] = measure_cold_start(1 if size == "tiny" else 3)
+    out["zoo_models_cold_start_s"] = measure_cold_start(0 if size == "tiny" else 3)
     out["load_after"] = os.getloadavg()[0]
     out["config"] = config
     return out

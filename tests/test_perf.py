@@ -1,0 +1,64 @@
+"""Fast defaults change speed, not results; `python -m benchmarks.perf` reports every figure."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks.defaults import KERAS_DEFAULTS, pack_seeds_default, resolve_execution
+
+TINY = {"dataset": "digits", "model": "mlp", "epochs": 2, "width": 16, "depth": 2,
+        "train_samples": 160, "batch_size": 16}
+
+
+def test_auto_steps_per_execution_follows_the_run_size():
+    auto = {"steps_per_execution": "auto", "jit_compile": "auto"}
+    assert resolve_execution(auto, n_train=1078, batch_size=32, device="cpu") == {
+        "steps_per_execution": 32, "jit_compile": False}
+    assert resolve_execution(auto, n_train=100, batch_size=32)["steps_per_execution"] == 4
+    assert resolve_execution(auto, n_train=100, batch_size=100)["steps_per_execution"] == 1
+    assert resolve_execution(auto, 100, 10, device="gpu:0")["jit_compile"] == "auto"
+
+
+def test_explicit_execution_options_are_kept():
+    fixed = {"steps_per_execution": 3, "jit_compile": True}
+    assert resolve_execution(fixed, 1000, 10) == fixed
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        resolve_execution({"steps_per_execution": 0}, 1000, 10)
+
+
+def test_packing_is_the_default_only_where_it_applies():
+    assert pack_seeds_default(TINY, 3)
+    assert not pack_seeds_default(TINY, 1)
+    assert not pack_seeds_default({**TINY, "dropout": 0.5}, 3)
+
+
+def test_fast_defaults_give_the_same_results_as_keras_defaults():
+    from benchmarks.run import run_one
+
+    auto = {**TINY, "steps_per_execution": "auto", "jit_compile": "auto"}
+    status, fast, error = run_one(auto, seed=0)
+    assert status == "ok", error
+    status, slow, error = run_one({**TINY, **KERAS_DEFAULTS}, seed=0)
+    assert status == "ok", error
+    assert fast["options"]["steps_per_execution"] == 10  # 160 / 16 steps, capped at 32
+    assert fast["options"]["jit_compile"] is False
+    assert slow["options"]["steps_per_execution"] == 1
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        np.testing.assert_allclose(fast["history"][key], slow["history"][key], atol=1e-6,
+                                   err_msg=key)
+    for key in fast["grad_layers"]:
+        np.testing.assert_allclose(fast["grad_norms"][key], slow["grad_norms"][key], rtol=1e-5)
+    assert fast["test"] == pytest.approx(slow["test"], abs=1e-6)
+
+
+def test_perf_smoke_writes_every_figure(tmp_path):
+    from benchmarks import perf
+
+    path = tmp_path / "perf.json"
+    assert perf.main(["--tiny", "--json", str(path)]) == 0
+    figures = json.loads(path.read_text())
+    for key in perf.KEYS + ("peak_flops", "fast_defaults_steady_speedup", "packed_mfu"):
+        assert isinstance(figures[key], (int, float)) and math.isfinite(figures[key]), key
+    assert figures["packed_members"] == 2
