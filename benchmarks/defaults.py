@@ -80,12 +80,13 @@ def resolve_execution(config: dict, n_train: int, batch_size: int, device: str =
 def pack_seeds_default(config: dict, n_seeds: int) -> bool:
     """Whether a cell's seeds are packed when the suite does not say.
 
-    Packing pays off whenever there are several seeds and the config allows
-    it (`benchmarks.packing.unpackable_reason`): measured 8 seeds of an MLP on
-    digits packed vs one after another (README, Performance).
+    Packing pays off whenever there are several seeds, the model is one whose
+    layers all stack (`benchmarks.packing.PACKABLE_MODELS`) and the config
+    allows it (`benchmarks.packing.unpackable_reason`): measured with 8 seeds
+    of an MLP on digits, packed vs one after another (README, Performance).
     """
-    if n_seeds < 2:
-        return False
-    from benchmarks.packing import unpackable_reason
+    from benchmarks.packing import PACKABLE_MODELS, unpackable_reason
 
+    if n_seeds < 2 or config.get("model") not in PACKABLE_MODELS:
+        return False
     return unpackable_reason(config) is None

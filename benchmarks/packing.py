@@ -57,6 +57,10 @@ from benchmarks.run_config import RUN_DEFAULTS
 ELEMENTWISE = ("Activation", "Add", "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity",
                "InputLayer")
 COUPLING_OPTIMIZERS = ("adafactor",)
+# Registry models made only of layers `stack_models` supports: packed by default.
+# Others are packed only when a suite asks (`pack_seeds = true`), and fall back
+# to separate runs if a layer cannot be stacked.
+PACKABLE_MODELS = ("logistic", "mlp", "mnist1d_mlp")
 
 
 def unpackable_reason(config: dict, options: dict | None = None) -> str | None:
