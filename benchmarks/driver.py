@@ -83,7 +83,8 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
         A `Plan`.
     """
     tasks, done, failed, total, seen = [], [], [], 0, set()
-    options = suite.run_options()
+    # peak_flops "auto": each worker measures its matmul peak once, for the runs' MFU.
+    options = {"peak_flops": "auto", **suite.run_options()}
     pack = options.pop("pack_seeds", "auto")
     for config in suite.cells():
         todo = []
