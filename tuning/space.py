@@ -147,7 +147,10 @@ class Space:
         config = self.base_config()
         for name, value in values.items():
             if name in self.axes:
-                config[name] = value.item() if hasattr(value, "item") else value
+                value = value.item() if hasattr(value, "item") else value
+                if isinstance(value, float):  # 0.30000000000000004 (a float step) -> 0.3
+                    value = float(f"{value:.12g}")
+                config[name] = value
         return config
 
     def to_spec(self) -> dict[str, Any]:
