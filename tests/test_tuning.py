@@ -324,3 +324,54 @@ def test_search_killed_mid_trial_resumes_without_duplicates(tmp_path):
             assert r["finished_at"] == before[r["run_id"]]["finished_at"]  # not redone
         if r["run_id"] in interrupted:
             assert r["attempts"] == 2  # the interrupted trial was redone in place
+
+
+def test_report_tuning_section_compares_best_trial_with_best_grid_cell(tmp_path):
+    """reports.tuning on a hand-made store (no training, no TensorFlow)."""
+    from reports import data
+    from reports.html import page
+    from reports.tuning import analyze_tuning, html_sections, markdown_sections
+
+    path = str(tmp_path / "zoo.sqlite")
+    base = {"dataset": "digits", "model": "mlp", "epochs": 2}
+    with Store(path) as store:
+        def add(suite, run_id, cell, seed, config, val, test, kind="bench", trial=None,
+                status="ok"):
+            store.claim(run_id, suite, cell, seed, {**base, **config}, kind=kind,
+                        tuner="random" if kind == "tune" else None, trial_id=trial)
+            record = {"history": {"val_accuracy": val, "loss": [1.0, 0.5][:len(val)]},
+                      "test": {"accuracy": test}, "best_epoch": 1}
+            store.finish(run_id, status, record, None if status == "ok" else "boom")
+
+        store.put_suite("sp", spec={"kind": "tune", "objective": {"name": "val_accuracy",
+                                                                  "direction": "max"},
+                                    "space": {"learning_rate": {"kind": "float"},
+                                              "optimizer": {"kind": "choice"}}})
+        add("sp", "t0", "c0", 0, {"learning_rate": 0.1, "optimizer": "sgd"}, [0.5, 0.7], 0.68,
+            "tune", "0")
+        add("sp", "t1", "c1", 0, {"learning_rate": 0.01, "optimizer": "adam"}, [0.8, 0.6], 0.79,
+            "tune", "1")
+        add("sp", "t2", "c2", 0, {"learning_rate": 1.0, "optimizer": "sgd"}, [], 0.0, "tune", "2",
+            status="failed")
+        for seed, (sgd, adam) in enumerate([(0.6, 0.9), (0.7, 0.85)]):
+            add("grid", f"s{seed}", "sgd", seed, {"optimizer": "sgd"}, [sgd], sgd)
+            add("grid", f"a{seed}", "adam", seed, {"optimizer": "adam"}, [adam], adam)
+        add("other", "o0", "o", 0, {"model": "logistic"}, [0.99], 0.99)
+
+    t = analyze_tuning(path, "sp", data.load_runs(path, "sp"), data.load_epochs(path, "sp"))
+    assert t.objective == "val_accuracy" and t.test_metric == "test_accuracy"
+    assert list(t.trials["trial_id"]) == ["0", "1", "2"]
+    assert t.best["trial_id"] == "1" and t.best["objective"] == pytest.approx(0.8)
+    assert t.hyperparameters == ["learning_rate", "optimizer"]
+    rows = t.comparison.to_dict("records")
+    assert [r["suite"] for r in rows] == ["sp", "grid"]  # "other" is another model
+    assert rows[1]["configuration"] == "optimizer=adam" and rows[1]["runs"] == 2
+    assert rows[1]["val_accuracy"] == pytest.approx(0.875)
+    assert rows[1]["test_accuracy"] == pytest.approx(0.875)
+    assert [title for title, _ in t.figures] == ["Objective by trial",
+                                                 "Each hyperparameter against the objective"]
+    html = page("sp", html_sections(t))
+    assert "Best trial:" in html and "best grid cell" in html
+    assert "## Tuning" in "\n".join(markdown_sections(t))
+    runs_only = data.load_runs(path, "grid")
+    assert analyze_tuning(path, "grid", runs_only, data.load_epochs(path, "grid")) is None
