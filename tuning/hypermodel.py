@@ -40,7 +40,8 @@ class SpaceHyperModel(keras_tuner.HyperModel):
     Example:
 
     >>> hypermodel = SpaceHyperModel(space, Store("runs/zoo.sqlite"), tuner="random")
-    >>> tuner = keras_tuner.RandomSearch(hypermodel, objective="val_loss", max_trials=3)
+    >>> tuner = tuning.search.make_tuner(space, hypermodel, "random", max_trials=3)
+    >>> tuner.search()  # trials are recorded by the tuner's `TrialRecorder`
     """
 
     def __init__(self, space: Space, store, tuner: str, options: dict | None = None):
@@ -129,20 +130,26 @@ class SpaceHyperModel(keras_tuner.HyperModel):
         return run_id({**config, "space": self.space.name, "tuner": self.tuner},
                       self.space.seed)
 
-    def begin(self, trial) -> dict | None:
-        """Claims a trial's run; returns its objective metrics if it already finished."""
+    def begin(self, trial) -> tuple[bool, dict | None]:
+        """Claims a trial's run, unless it already finished.
+
+        Returns:
+            `(finished_before, objective_metrics_or_None)`.
+        """
         config = self.trial_config(trial.hyperparameters.values)
         rid = self.identity(config)
         self.trial = {"trial_id": trial.trial_id, "run_id": rid, "config": config,
                       "finished": False}
-        done = [r for r in self.store.runs(self.space.name, kind="tune") if r["run_id"] == rid
-                and r["status"] in ("ok", "diverged")]
+        done = []
+        if self.store.statuses(self.space.name).get(rid) in ("ok", "diverged"):
+            done = [r for r in self.store.runs(self.space.name, kind="tune")
+                    if r["run_id"] == rid]
         if done:
             self.trial["finished"] = True
-            return objective_metrics(done[0]["record"], self.space.objective)
+            return True, objective_metrics(done[0]["record"], self.space.objective)
         self.store.claim(rid, self.space.name, cell_id(config), self.space.seed, config,
                          kind="tune", tuner=self.tuner, trial_id=str(trial.trial_id))
-        return None
+        return False, None
 
     def finish(self, status: str, record: dict | None, error: str | None = None) -> None:
         """Writes the current trial's final status and record (once)."""
@@ -168,8 +175,12 @@ class TrialRecorder:
 
     def run_trial(self, trial, *args, **kwargs):
         hypermodel = self.hypermodel
-        stored = hypermodel.begin(trial)
-        if stored is not None:  # finished before an interruption: do not train again
+        finished, stored = hypermodel.begin(trial)
+        if finished:  # finished before an interruption: do not train again
+            if stored is None:
+                raise keras_tuner.errors.FailedTrialError(
+                    f"run {hypermodel.trial['run_id']} diverged before any finite "
+                    f"{hypermodel.space.objective['name']} (kept from an earlier attempt)")
             return stored
         try:
             return super().run_trial(trial, *args, **kwargs)
