@@ -103,12 +103,12 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
 
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
+    devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
     if options.get("peak_flops") == "auto":  # measured once per (worker) process, for MFU
         from benchmarks.perf import matmul_peak_flops
 
         options["peak_flops"] = matmul_peak_flops()
     record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})
-    devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
     record["host"], record["versions"] = devices.host_info(), devices.library_versions()
     import keras
 
