@@ -182,6 +182,7 @@ def test_mixed_precision_restores_float32_and_logs_tensorboard(tmp_path):
     assert keras.mixed_precision.global_policy().name == "float32"
     # ELU units have a non-zero gradient everywhere: never dead, and the record says so.
     assert record["dead_fraction"] == 0.0 and "never dead" in record["dead_note"]
+    assert all(v[0] > 0 for v in record["grad_norms"].values())  # float32 kernels found
     files = [f for _, _, fs in os.walk(tmp_path) for f in fs]
     assert any("tfevents" in f for f in files)
 
