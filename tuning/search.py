@@ -17,18 +17,17 @@ Resume: Keras Tuner's working directory is
 `runs/tuning/<space>/<tuner>-<fingerprint of the space>` (`directory`
 replaces `runs/tuning`) and the tuner is created with `overwrite=False`, so
 rerunning the same command reloads the oracle and continues; an edited space
-gets a new folder, i.e. a new search. A run id depends only on the space name, tuner, hyperparameters
-and seed, so a trial retried after a crash finds its row: a finished one is
-not trained again (its stored objective is reported to the oracle), a
-`running` or `failed` one is redone in place. GridSearch uses
+gets a new folder, i.e. a new search. A run id depends only on the space
+name, tuner, hyperparameters and seed, so a trial retried after a crash finds
+its row: a finished one is not trained again (its stored objective is
+reported to the oracle), a `running` or `failed` one is redone in place. GridSearch uses
 `tuning.grid.ResumableGridSearchOracle` (keras-tuner#1055).
 
 Distributed: with `KERASTUNER_TUNER_ID`, `KERASTUNER_ORACLE_IP` and
 `KERASTUNER_ORACLE_PORT` set, Keras Tuner runs the oracle in the process whose
 tuner id contains "chief" and trials in the others; each worker writes its
 own trials to the store (SQLite in WAL mode with `BEGIN IMMEDIATE` and a busy
-timeout lets several local processes write; on several machines, point
-`--store` at a local file per machine and merge, or run workers on one host).
+timeout lets several local processes write; see the README for several machines).
 
 Example:
 

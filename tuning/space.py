@@ -344,8 +344,8 @@ def _normalize_axis(name: str, spec) -> tuple[list[str], dict | None]:
         ok = (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)
               and (not want_int or all(isinstance(b, int) for b in bounds)))
         if not ok:
-            problems.append(f"{kind}: expected [min, max] of {'integers' if want_int else 'numbers'}"
-                            f". Received: {name}={spec!r}")
+            what = "integers" if want_int else "numbers"
+            problems.append(f"{kind}: expected [min, max] of {what}. Received: {name}={spec!r}")
         elif not bounds[0] < bounds[1]:
             problems.append(f"{kind}: expected min < max. Received: {name}={spec!r}")
         else:
