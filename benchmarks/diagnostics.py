@@ -12,7 +12,8 @@
 - `DeadUnits`: fraction of dead units of ReLU-family activations on a fixed
   probe set. A unit (a feature, or a channel of a convolution) is dead when
   its activation's gradient is zero for every probe input, i.e. its
-  pre-activation is <= 0 everywhere for relu. leaky_relu, elu, selu, gelu,
+  pre-activation is <= 0 everywhere for relu (relu6 and hard_silu likewise
+  die where their output is 0). leaky_relu, elu, selu, gelu,
   silu/swish and celu have a non-zero gradient for every input, so their
   units are never dead by construction: they record 0.0 without measuring
   (and a note saying so). Non-ReLU-family activations (sigmoid, tanh,
@@ -210,10 +211,11 @@ class DeadUnits(keras.callbacks.Callback):
     """Fraction of dead ReLU-family units on a probe set, per epoch and at the end.
 
     The output of each ReLU-family activation is read on the probe inputs; a
-    unit (last axis) of relu, relu6, hard_silu is dead when its output is 0
-    for every probe input and position (the region where its gradient is
-    zero: pre-activation <= 0 for relu). The final value is measured in `on_train_end`, so put this
-    callback after `EarlyStopping` to measure the restored weights.
+    unit (last axis) of relu, relu6 or hard_silu is dead when its output is
+    0 for every probe input and position, the region where its gradient is
+    zero (pre-activation <= 0 for relu). The final value is measured in
+    `on_train_end`, so put this callback after `EarlyStopping` to measure the
+    restored weights.
 
     Args:
         x: Probe inputs (numpy array or dict of arrays), e.g. 256 training examples.

@@ -59,6 +59,13 @@ def _fail(field, value, expected):
     raise ValueError(f"Bad {field}: expected {expected}. Received: {field}={value!r}")
 
 
+def _check_choice(what: str, field: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(
+            f"Unknown {what} {value!r}.{did_you_mean(str(value), choices)} Expected one of: "
+            f"{', '.join(choices)}. Received: {field}={value!r}")
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -151,35 +158,22 @@ def validate_config(config: dict) -> None:
     es = cfg["early_stopping"]
     if isinstance(es, dict):
         for key in es:
-            if key not in EARLY_STOPPING_KEYS:
-                raise ValueError(
-                    f"Unknown early_stopping option {key!r}.{did_you_mean(key, EARLY_STOPPING_KEYS)}"
-                    f" Expected some of: {', '.join(EARLY_STOPPING_KEYS)}. Received: "
-                    f"early_stopping={es!r}")
+            _check_choice("early_stopping option", "early_stopping", key, EARLY_STOPPING_KEYS)
     elif not isinstance(es, bool) and not (_is_int(es) and es >= 0) and es is not None:
         _fail("early_stopping", es, "false, a patience (int >= 0) or a dict of options")
     wd = cfg["weight_decay"]
     if wd is not None and (not _is_number(wd) or wd < 0):
         _fail("weight_decay", wd, "a number >= 0, or None for the optimizer's default")
-    if cfg["precision"] not in PRECISIONS:
-        raise ValueError(
-            f"Unknown precision {cfg['precision']!r}.{did_you_mean(str(cfg['precision']), PRECISIONS)}"
-            f" Expected one of: {', '.join(PRECISIONS)}. Received: precision={cfg['precision']!r}")
-    if cfg["device"] not in DEVICES:
-        raise ValueError(
-            f"Unknown device {cfg['device']!r}.{did_you_mean(str(cfg['device']), DEVICES)} "
-            f"Expected one of: {', '.join(DEVICES)}. Received: device={cfg['device']!r}")
+    _check_choice("precision", "precision", cfg["precision"], PRECISIONS)
+    _check_choice("device", "device", cfg["device"], DEVICES)
     if not _is_int(cfg["replicas"]) or cfg["replicas"] < 1:
         _fail("replicas", cfg["replicas"], "a positive int")
     target = cfg["target"]
     if target is not None and (not isinstance(target, dict) or "metric" not in target
                                or not _is_number(target.get("value"))):
         _fail("target", target, 'None or {"metric": "val_accuracy", "value": 0.9}')
-    if target is not None and target["metric"] not in TARGET_METRICS:
-        metric = target["metric"]
-        raise ValueError(
-            f"Unknown target metric {metric!r}.{did_you_mean(str(metric), TARGET_METRICS)} "
-            f"Expected one of: {', '.join(TARGET_METRICS)}. Received: target={target!r}")
+    if target is not None:
+        _check_choice("target metric", "target.metric", target["metric"], TARGET_METRICS)
     momentum = config.get("momentum")  # used by optimizers with a momentum argument only
     if momentum is not None and (not _is_number(momentum) or not 0 <= momentum < 1):
         _fail("momentum", momentum, "a number in [0, 1)")
