@@ -52,7 +52,8 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
         f"{n} {fmt(values(groups, n, 'final_loss').mean())}" for n in names)
         + f". Best standard initializer: {best}. " + " ".join(c.sentence() for c in checks)
         + " log10(first / last layer gradient norm): "
-        + ", ".join(f"{n} {fmt(v)}" for n, v in flow.items()) + ".")
+        + ", ".join(f"{n} {fmt(v)}" for n, v in flow.items())
+        + " (nan: a gradient norm vanished to 0 or overflowed).")
     fig, axes = new_figure(2, 10, 3.4)
     bar_figure(groups, "final_loss", "C9: final training loss (diverged = worst)", names,
                ax=axes[0])
