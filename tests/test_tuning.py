@@ -374,3 +374,22 @@ def test_report_tuning_section_compares_best_trial_with_best_grid_cell(tmp_path)
     assert "## Tuning" in "\n".join(markdown_sections(t))
     runs_only = data.load_runs(path, "grid")
     assert analyze_tuning(path, "grid", runs_only, data.load_epochs(path, "grid")) is None
+
+
+@pytest.mark.parametrize("tuner", ["random", "bayesian", "grid"])
+def test_same_seed_gives_the_same_trials(tmp_path, tuner):
+    """Seed 0 too (Keras Tuner alone would draw a random oracle seed for 0)."""
+    from tuning.hypermodel import SpaceHyperModel
+    from tuning.search import make_tuner
+
+    space = load_space(write_space(tmp_path))
+    values = []
+    for attempt in range(2):
+        with Store(str(tmp_path / f"zoo{attempt}.sqlite")) as store:
+            hypermodel = SpaceHyperModel(space, store, tuner=tuner)
+            search = make_tuner(space, hypermodel, tuner, max_trials=3,
+                                directory=str(tmp_path / f"kt{attempt}"))
+            values.append([search.oracle.create_trial(f"t{i}").hyperparameters.values
+                           for i in range(3)])
+    assert values[0] == values[1]
+    assert len({json.dumps(v, sort_keys=True) for v in values[0]}) == 3

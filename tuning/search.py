@@ -83,6 +83,16 @@ def space_fingerprint(space: Space) -> str:
     return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:8]
 
 
+def oracle_seed(seed: int) -> int:
+    """The oracle's seed for a space's seed: Keras Tuner draws a random seed for 0.
+
+    Keras Tuner 1.4.8 does `seed or random.randint(...)`, so seed 0 would make
+    the search irreproducible; the oracle gets `seed + 1` instead (training
+    still uses the space's seed).
+    """
+    return seed + 1 if seed >= 0 else seed
+
+
 def check_tuner(space: Space, tuner: str, max_trials: int | None = None) -> None:
     """Checks the tuner settings before anything is written or trained.
 
@@ -129,7 +139,7 @@ def make_tuner(space: Space, hypermodel: SpaceHyperModel, tuner: str = "random",
     """
     check_tuner(space, tuner, max_trials)
     objective = keras_tuner.Objective(space.objective["name"], space.objective["direction"])
-    common = dict(objective=objective, seed=space.seed, max_retries_per_trial=0,
+    common = dict(objective=objective, seed=oracle_seed(space.seed), max_retries_per_trial=0,
                   # a failed trial is a result; stop only when nothing can train at all
                   max_consecutive_failed_trials=max(3, max_trials or DEFAULT_MAX_TRIALS))
     folder = working_directory(space, tuner, directory)
