@@ -161,7 +161,10 @@ class GradientNorms(keras.callbacks.Callback):
         self.layers = [name for name, _ in self._kernels]
         self.norms = {name: [] for name in self.layers}
         # One graph per run: eager gradients of an RNN cost seconds per epoch.
-        self._squares = tf.function(self._squared_norms, reduce_retracing=True)
+        # autograph=False: plain Python loops only, and tracing is 5x cheaper (0.06 s vs
+        # 0.35 s for an MLP), which is most of the harness's overhead on a short run.
+        self._squares = tf.function(self._squared_norms, reduce_retracing=True,
+                                    autograph=False)
 
     def _squared_norms(self, x, y):
         import tensorflow as tf
@@ -252,17 +255,27 @@ class DeadUnits(keras.callbacks.Callback):
                 self._probe = keras.Model(self.model.input, outputs)
             except Exception:  # subclassed / nested models: not measurable
                 self._probe, self._names = None, []
+        if self._probe is not None:  # one small graph: an eager probe call costs ~20 ms/epoch
+            import tensorflow as tf
+
+            self._alive = tf.function(self._alive_units, autograph=False)
+
+    def _alive_units(self, x):
+        """Per probed layer, whether each unit (last axis) is non-zero for some input."""
+        import tensorflow as tf
+
+        outs = self._probe(x, training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        return [tf.reduce_any(tf.reshape(tf.not_equal(out, 0), (-1, out.shape[-1])), axis=0)
+                for out in outs]
 
     def measure(self) -> tuple[float | None, dict]:
         """Returns `(fraction, {layer: fraction})` for the current weights."""
         by_layer = {name: 0.0 for name in self._never}
         dead, total = 0, 0
         if self._probe is not None:
-            outs = self._probe(self.x, training=False)
-            outs = outs if isinstance(outs, (list, tuple)) else [outs]
-            for name, out in zip(self._names, outs):
-                a = np.asarray(keras.ops.convert_to_numpy(out), dtype="float32")
-                alive = (a != 0).reshape(-1, a.shape[-1]).any(axis=0)
+            for name, alive in zip(self._names, self._alive(self.x)):
+                alive = np.asarray(alive)
                 by_layer[name] = float(1.0 - alive.mean())
                 dead += int((~alive).sum())
                 total += int(alive.size)

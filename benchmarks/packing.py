@@ -47,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
@@ -393,7 +394,7 @@ def _diagnostics(packed, loss, x_probe, y_probe, k: int):
     x = tf.constant(np.stack([x_probe] * k, axis=1))
     y = tf.constant(np.stack([y_probe] * k, axis=1))
 
-    @tf.function
+    @functools.partial(tf.function, autograph=False)
     def grad_norms():
         with tf.GradientTape() as tape:
             y_pred = packed(x, training=False)
@@ -411,17 +412,21 @@ def _diagnostics(packed, loss, x_probe, y_probe, k: int):
             outputs.append(layer.output)
     probe = keras.Model(packed.input, outputs) if outputs else None
 
+    @functools.partial(tf.function, autograph=False)
+    def alive_units():  # per layer (K, units): non-zero for some probe input
+        outs = probe(x, training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        return [tf.reduce_any(tf.not_equal(o, 0), axis=[a for a in range(len(o.shape))
+                                                       if a not in (1, len(o.shape) - 1)])
+                for o in outs]
+
     def dead() -> list[tuple]:
         """Per member: `(fraction, {layer: fraction})`."""
         by_layer = [{name: 0.0 for name in never} for _ in range(k)]
         counts = np.zeros((k, 2))
         if probe is not None:
-            outs = probe(x, training=False)
-            outs = outs if isinstance(outs, (list, tuple)) else [outs]
-            for name, out in zip(names, outs):
-                a = np.asarray(keras.ops.convert_to_numpy(out), dtype="float32")
-                a = np.moveaxis(a, 1, 0).reshape(k, -1, a.shape[-1])  # (K, examples*pos, units)
-                alive = (a > 0).any(axis=1)
+            for name, alive in zip(names, alive_units()):
+                alive = np.asarray(alive)  # (K, units)
                 for i in range(k):
                     by_layer[i][name] = float(1.0 - alive[i].mean())
                 counts += np.stack([(~alive).sum(axis=1), np.full(k, alive.shape[1])], axis=1)
