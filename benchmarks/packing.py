@@ -251,8 +251,9 @@ def _member_means_class():
 
         def result(self):
             means = self.totals / keras.ops.maximum(self.count, 1.0)
-            return {f"m{i}_{name}": means[j, i] for j, name in enumerate(self.fns)
-                    for i in range(self.k)}
+            flat = keras.ops.unstack(keras.ops.reshape(means, (-1,)))  # one op, not K x names
+            names = [f"m{i}_{name}" for name in self.fns for i in range(self.k)]
+            return dict(zip(names, flat))
 
         def reset_state(self):
             self.totals.assign(keras.ops.zeros_like(self.totals))

@@ -51,7 +51,7 @@ SIZES = {
     "full": dict(epochs=20, repeats=5, seeds=8, widths=(32, 64), optimizers=("sgd", "adam"),
                  matrix_seeds=[0, 1, 2], train_samples=None),
     "quick": dict(epochs=10, repeats=3, seeds=8, widths=(32, 64), optimizers=("sgd", "adam"),
-                  matrix_seeds=[0, 1], train_samples=None),
+                  matrix_seeds=[0, 1, 2], train_samples=None),
     "tiny": dict(epochs=2, repeats=1, seeds=2, widths=(16,), optimizers=("adam",),
                  matrix_seeds=[0], train_samples=128),
 }
