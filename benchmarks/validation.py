@@ -126,10 +126,37 @@ def _check_name(kind: str, value: str) -> str | None:
     return None
 
 
+def _check_harness_name(axis: str, value) -> str | None:
+    """Optimizer, schedule and loss names, checked even when other fields are bad."""
+    try:
+        if axis == "optimizer":
+            from benchmarks.optimizers import check_optimizer as check
+        elif axis == "schedule":
+            from benchmarks.schedules import check_schedule as check
+        elif axis == "loss":
+            from benchmarks.losses import check_loss as check
+        else:
+            return None
+    except ImportError:  # pragma: no cover - the run modules are built alongside
+        return None
+    try:
+        check(value)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 class _Errors(list):
     def __init__(self, path):
         super().__init__()
         self.path = path
+        self.soft = []  # problems that do not stop the checks that follow
+
+    def harden(self) -> None:
+        """Adds the soft problems to the list."""
+        for where, message in self.soft:
+            self.add(where, message)
+        self.soft = []
 
     def add(self, where: str, message: str) -> None:
         line = f"{self.path}: {where}: {message}"
@@ -227,6 +254,10 @@ def _check_axes(data: dict, errs: _Errors) -> None:
                 problem = check_value(axis, value)
                 if problem:
                     errs.add(f"{section} {axis}", f"{problem}. Received: {axis}={value!r}")
+                else:
+                    problem = _check_harness_name(axis, value)
+                    if problem:  # not fatal: the cells can still be checked
+                        errs.soft.append((f"{section} {axis}", problem))
     axes = set(fixed) | set(matrix) | set(AXES) | set(known)
     for i, ex in enumerate(data.get("exclude", []) if isinstance(data.get("exclude"), list) else []):
         for axis in ex if isinstance(ex, dict) else []:
@@ -289,6 +320,8 @@ def validate(data: dict, path: str, check_cells: bool = True) -> Suite:
     errs = _Errors(path)
     _check_fields(data, errs)
     _check_axes(data, errs)
+    if errs:
+        errs.harden()
     errs.raise_if_any()
     suite = Suite(
         name=data["name"], dataset=data["dataset"], model=data["model"], epochs=data["epochs"],
@@ -302,7 +335,8 @@ def validate(data: dict, path: str, check_cells: bool = True) -> Suite:
     if not cells:
         errs.add("[[exclude]]", f"the excludes drop every cell of the matrix: nothing to run. "
                  f"Remove or narrow an [[exclude]]. Received: exclude={suite.exclude!r}")
-    elif check_cells:
+    errs.harden()
+    if cells and check_cells:
         _check_cells(suite, cells, errs)
     errs.raise_if_any()
     return suite

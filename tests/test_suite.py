@@ -95,6 +95,13 @@ def test_unknown_axis_and_field_with_did_you_mean(tmp_path):
     assert "suite.toml: [fixed] widht: unknown axis. Did you mean 'width'" in msg
 
 
+def test_names_are_checked_beside_other_errors(tmp_path):
+    text = BASE.replace("width = 8", "widht = 8")
+    msg = errors_of(write(tmp_path, text), ['matrix.optimizer=["adamm", "sgd"]'])
+    assert "2 problems" in msg and "[fixed] widht: unknown axis" in msg
+    assert "[matrix] optimizer: Unknown optimizer 'adamm'. Did you mean 'adam'" in msg
+
+
 def test_wrong_types_are_all_reported(tmp_path):
     text = BASE.replace("epochs = 2", 'epochs = "2"').replace("seeds = [0, 1]", "seeds = 0")
     text = text.replace("batch_size = 32", "batch_size = 0\nlearning_rate = -1.0")
