@@ -257,7 +257,18 @@ def _c15(independent: bool):
 def test_c15_verdicts():
     assert verdict("C15", _c15(independent=True)) == "supported"
     # Members that make the same mistakes: the ensemble is no better than one.
-    assert verdict("C15", _c15(independent=False)) == "not supported"
+    assert verdict("C15", _c15(independent=False)) == "inconclusive"
+    # Members right with low confidence and wrong with high confidence on
+    # different examples: the average is wrong where most members were right.
+    labels = [0, 0, 0]
+    members = [[[0.55, 0.45], [0.55, 0.45], [0.0, 1.0]],
+               [[0.55, 0.45], [0.0, 1.0], [0.55, 0.45]],
+               [[0.0, 1.0], [0.55, 0.45], [0.55, 0.45]],
+               [[0.55, 0.45], [0.55, 0.45], [0.0, 1.0]]]
+    worse = pd.DataFrame([{"run_id": f"r{i}", "cell_id": "c", "seed": i, "status": "ok",
+                           "predictions": json.dumps(p), "prediction_labels": json.dumps(labels)}
+                          for i, p in enumerate(members)])
+    assert verdict("C15", worse) == "not supported"
     no_predictions = _c15(True).drop(columns=["predictions", "prediction_labels"])
     assert verdict("C15", no_predictions) == "inconclusive"
 

@@ -1,33 +1,47 @@
 """C16: starting from weights trained on a related task reaches a target with fewer
-labels (accuracy at an equal label budget)."""
+labels (accuracy at an equal label budget).
+
+For each label budget (`train_samples`), the pre-trained then fine-tuned runs
+are compared with the from-scratch runs on test accuracy over every seed; the
+comparisons are combined with `reports.findings.base.decide` (supported when
+at least one budget favours transfer beyond seed noise, none contradicts it,
+and those favouring it are at least as many as those within noise).
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, decide_all,
-                                     evidence, fmt, is_off, label_runs, summary_table)
+from reports.findings.base import Finding, decide, finding
+from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, evidence, fmt,
+                                     is_off, label_runs, summary_table)
 
 TITLE = "Transfer learning beats training from scratch at an equal label budget"
 SCRATCH, TRANSFER = "from scratch", "pre-trained"
 
 
+def _label(row: pd.Series) -> str:
+    kind = SCRATCH if is_off(row["pretrain"]) else TRANSFER
+    budget = row.get("train_samples")
+    return f"{kind}, {fmt(budget)} labels" if pd.notna(budget) else f"{kind}, all labels"
+
+
 @finding("C16", title=TITLE)
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
-    """Pre-trained then fine-tuned vs from scratch, test accuracy on the target
-    classes with the same labelled examples, beyond seed noise."""
     if runs.empty or "pretrain" not in runs:
         return Finding("C16", TITLE, INCONCLUSIVE, "Needs runs with a pretrain axis.")
-    groups = label_runs(runs, lambda r: SCRATCH if is_off(r["pretrain"]) else TRANSFER)
-    c = compare_labels(groups, TRANSFER, SCRATCH, "test_accuracy")
-    order = [g for g in (SCRATCH, TRANSFER) if g in set(groups["group"])]
-    budget = (pd.to_numeric(runs["train_samples"], errors="coerce").dropna().unique()
-              if "train_samples" in runs else [])
-    table = summary_table(groups, ["test_accuracy", "target_epoch"], order)
-    result = decide_all([c])
-    summary = (f"Label budget {', '.join(fmt(b) for b in budget) or 'all'}: test accuracy "
-               f"{fmt(c.mean_a)} pre-trained vs {fmt(c.mean_b)} from scratch. {c.sentence()}")
+    groups = label_runs(runs, _label)
+    budgets = sorted({g.split(", ", 1)[1] for g in groups["group"]},
+                     key=lambda b: float(b.split()[0]) if b[0].isdigit() else float("inf"))
+    checks = [compare_labels(groups, f"{TRANSFER}, {b}", f"{SCRATCH}, {b}", "test_accuracy")
+              for b in budgets]
+    result, head = decide(checks, "label budgets")
+    order = [f"{k}, {b}" for b in budgets for k in (SCRATCH, TRANSFER)
+             if f"{k}, {b}" in set(groups["group"])]
+    table = summary_table(groups, ["test_accuracy"], order)
+    summary = ("Test accuracy on the target classes, pre-trained vs from scratch: " + "; ".join(
+        f"{b}: {fmt(c.mean_a)} vs {fmt(c.mean_b)} ({c.outcome})" for b, c in zip(budgets, checks))
+        + f". {head}")
     figure = bar_figure(groups, "test_accuracy", "C16: transfer vs scratch", order) if order \
         else None
-    return Finding("C16", TITLE, result, summary, evidence(table, [c]), figure)
+    return Finding("C16", TITLE, result, summary, evidence(table, checks), figure)
