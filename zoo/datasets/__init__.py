@@ -31,7 +31,9 @@ def load(name: str, seed: int = 0, task: str | None = None, **kwargs) -> Dataset
         seed: Split seed: the same seed gives the same splits. Defaults to 0.
         task: `"reconstruction"` turns any dataset with numeric inputs into a
             reconstruction set (targets = flattened inputs), e.g. for the
-            `autoencoder`. Defaults to None: the dataset's own task.
+            `autoencoder`. Any other value goes to loaders that accept it
+            (`csv:` / `parquet:` force classification or regression).
+            Defaults to None: the dataset's own task.
         **kwargs: Loader options (e.g. `n_samples`, `data_dir`, `target`).
 
     Returns:
@@ -40,13 +42,10 @@ def load(name: str, seed: int = 0, task: str | None = None, **kwargs) -> Dataset
     Raises:
         ValueError: for an unknown name, an unknown task or bad loader options.
     """
-    if task is not None:
-        if task != "reconstruction":
-            raise ValueError(
-                f"The `task` option of `load` only converts a dataset to "
-                f"'reconstruction'; a dataset's own task is fixed by its loader. "
-                f"Remove the option or use task='reconstruction'. Received: task={task!r}")
+    if task == "reconstruction":
         return as_reconstruction(load(name, seed=seed, **kwargs))
+    if task is not None:
+        kwargs["task"] = task  # a loader option (csv / parquet); others reject it
     if ":" in name:
         prefix, _, rest = name.partition(":")
         loaders = _prefixed_loaders()
