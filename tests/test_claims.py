@@ -312,7 +312,7 @@ def test_claim_suites_load_and_declare_their_claim():
         number = int(os.path.basename(path)[1:3])
         assert suite.claim == f"C{number}", path
         assert suite.cells(), path
-        assert "minute" in suite.description, path
+        assert "measured" in suite.description, path  # says how long it takes
         assert len(suite.seeds) >= 3, path
 
 
