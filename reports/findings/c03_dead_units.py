@@ -3,11 +3,12 @@
 A unit is dead when its activation's gradient is zero for every input of a
 probe set. A leaky_relu or elu unit always has a non-zero gradient, so it is
 never dead *by construction* (the harness records 0.0 for them): their dead
-fraction says nothing. What can be compared is, at the high learning rate
-that makes ReLU units die, the outcome (test accuracy) of leaky ReLU / ELU vs
-ReLU (a diverged run has NaN weights: its test accuracy counts as 0). The claim is supported when the ReLU dead fraction at the highest rate
-is at least `MIN_DEAD` and above the lowest rate's beyond seed noise, and no
-alternative activation does worse than ReLU there beyond noise.
+fraction says nothing. What can be compared is, at the high learning rate that
+makes ReLU units die, the outcome (test accuracy) of leaky ReLU / ELU vs ReLU
+(a diverged run has NaN weights: its test accuracy counts as 0). The claim is
+supported when the ReLU dead fraction at the highest rate is at least
+`MIN_DEAD` and above the lowest rate's beyond seed noise, and no alternative
+activation does worse than ReLU there beyond noise.
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 Each run of the suite keeps its test-set predicted probabilities
 (`record_predictions = true`: record keys `test_predictions` / `test_labels`,
-`load_runs` columns `predictions` / `prediction_labels`). Per cell, the K seeds' probabilities are averaged; the ensemble's
-test accuracy is compared with the members' accuracies. Seed noise is the
-spread of the members: the ensemble beats its average member only when it is
-above the upper end of the 95% confidence interval of the mean member
-accuracy, and loses to it only below the lower end.
+`load_runs` columns `predictions` / `prediction_labels`). Per cell, the K
+seeds' probabilities are averaged; the ensemble's test accuracy is compared
+with the members' accuracies. Seed noise is the spread of the members: the
+ensemble beats its average member only when it is above the upper end of the
+95% confidence interval of the mean member accuracy, and loses to it only
+below the lower end.
 """
 
 from __future__ import annotations
