@@ -148,6 +148,7 @@ def stack_models(members: list):
         ValueError: for a layer that cannot be stacked (the message names it).
     """
     import keras
+    import numpy as np
 
     StackedDense = _stacked_dense_class()
     k = len(members)
@@ -176,7 +177,7 @@ def stack_models(members: list):
         if not layer.weights:
             continue
         sources = [m.get_layer(layer.name).get_weights() for m in members]
-        layer.set_weights([__import__("numpy").stack(ws) for ws in zip(*sources)])
+        layer.set_weights([np.stack(ws) for ws in zip(*sources)])
     return packed
 
 
@@ -280,7 +281,7 @@ def _packed_model_class():
 
 
 def member_logs(logs: dict, k: int) -> dict:
-    """Member k's slice of the pack's epoch logs: `m3_loss` -> `loss`, `val_m3_loss` -> `val_loss`."""
+    """Member k's slice of the pack's logs (`m3_loss` -> `loss`, `val_m3_loss` -> `val_loss`)."""
     out = {}
     for key, value in (logs or {}).items():
         for prefix in ("", "val_"):
@@ -545,11 +546,11 @@ def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict
                    loss=packed_loss(loss),
                    jit_compile=cfg["jit_compile"], steps_per_execution=cfg["steps_per_execution"])
 
-    def stack(*batches):
-        return tuple(tf.stack([b[j] for b in batches], axis=1) for j in range(2))
-
     def repeat(x, y):
         return tf.stack([x] * k, axis=1), tf.stack([y] * k, axis=1)
+
+    def stack(*batches):  # member k's batch from its own pipeline, as run_one shuffles it
+        return tuple(tf.stack([b[j] for b in batches], axis=1) for j in range(2))
 
     train = tf.data.Dataset.zip(tuple(trains)).map(stack).prefetch(tf.data.AUTOTUNE)
     x_probe, y_probe = inputs.probe_batch(ds, 256, label_map)
@@ -565,13 +566,12 @@ def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict
     finals = dead()
     return [_member_record(records[i], i, cfg, options, book, timer, lr_log, members[i],
                            finals[i], test_logs, grad_layers, device, ds, n_train, seeds,
-                           records[0]["options"])
+                           records[0]["options"], (records[0]["host"], records[0]["versions"]))
             for i in range(k)]
 
 
 def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_dead, test_logs,
-                   grad_layers, device, ds, n_train, seeds, base_options):
-    from benchmarks import devices
+                   grad_layers, device, ds, n_train, seeds, base_options, base_host):
     from benchmarks import diagnostics as diag
     from benchmarks import record as rec
 
@@ -582,7 +582,7 @@ def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_d
         hist["learning_rate"] = lr_log.values[:epochs]
     record["options"] = dict(base_options)
     record["options"]["packed"] = {"members": k, "seeds": seeds, "index": i}
-    record["host"], record["versions"] = devices.host_info(), devices.library_versions()
+    record["host"], record["versions"] = base_host  # measured once, by prepare_run
     record["device"] = device
     record["params"] = int(sum(math.prod(w.shape) for w in member.trainable_weights))
     record["history"], record["epochs_run"], record["monitor"] = hist, epochs, "val_loss"
