@@ -244,9 +244,12 @@ def _member_means_class():
                                             name="totals")
             self.count = self.add_variable(shape=(), initializer="zeros", name="count")
 
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            values = [keras.ops.sum(keras.ops.cast(fn(y_true, y_pred), "float32"), axis=0)
-                      for fn in self.fns.values()]
+        def update_state(self, y_true, y_pred, sample_weight=None, known=None):
+            """`known`: `{name: (batch, K) values}` already computed (the losses)."""
+            known = known or {}
+            values = [keras.ops.sum(keras.ops.cast(known[name] if name in known else
+                                                   fn(y_true, y_pred), "float32"), axis=0)
+                      for name, fn in self.fns.items()]
             self.totals.assign_add(keras.ops.stack(values))
             self.count.assign_add(keras.ops.cast(keras.ops.shape(y_pred)[0], "float32"))
 
@@ -273,8 +276,21 @@ def _packed_model_class():
             super().__init__(inputs, outputs, **kwargs)
             self.members_metric = members_metric
 
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                         training=True):
+            """Sum of the members' batch-mean losses; keeps the per-member values."""
+            per_member = self.members_metric.fns["loss"](y, y_pred)  # (batch, K)
+            self._member_losses = per_member  # read by compute_metrics in the same step
+            total = keras.ops.sum(keras.ops.mean(per_member, axis=0))
+            if self.losses:
+                total = total + keras.ops.sum(self.losses)
+            return total
+
         def compute_metrics(self, x, y, y_pred, sample_weight=None):
-            self.members_metric.update_state(y, y_pred)
+            known = {"loss": self.__dict__.pop("_member_losses", None)}
+            self.members_metric.update_state(y, y_pred,
+                                             known={k: v for k, v in known.items()
+                                                    if v is not None})
             return self.get_metrics_result()
 
     return PackedModel
