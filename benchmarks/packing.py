@@ -11,6 +11,13 @@ optimizer keeps separate, elementwise state per member. It returns one
 written it: its own history, best epoch, early stopping, test metrics,
 gradient norms and dead units.
 
+Why stacked kernels: the alternative, K sub-models as K outputs of one
+Functional model with per-output losses, was measured side by side on 8
+MLPs on digits: its first epoch took 19 s (tracing K sub-graphs, K losses,
+2K metrics) against 3.2 s for the stack, with similar steady epochs. The
+per-member losses and metrics are likewise computed in one op over the
+member axis (`packed_loss`, `MemberMeans`), not once per member.
+
 What is shared and what is not:
 
 - Weights: each member is built with `seed_everything(seed)`, exactly as
