@@ -46,8 +46,8 @@ RUN_DEFAULTS = {
     "split_seed": 0,
     "device": "auto",
     "replicas": 1,
-    "jit_compile": False,
-    "steps_per_execution": 1,
+    "jit_compile": "auto",
+    "steps_per_execution": "auto",
 }
 DEVICES = ("auto", "cpu", "gpu", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16", "float64")
