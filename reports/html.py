@@ -22,7 +22,7 @@ max-width:1100px;padding:0 1em;color:#222;line-height:1.45}
 h1,h2,h3{line-height:1.2} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right;vertical-align:top}
-th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
+th{background:#f4f4f4} td:first-child,th:first-child{text-align:left} td.text{text-align:left}
 .scroll{overflow-x:auto;max-height:34em;overflow-y:auto}
 .badge{display:inline-block;padding:.1em .6em;border-radius:1em;font-size:.85em;
 font-weight:600;color:#fff;white-space:nowrap}
@@ -175,16 +175,16 @@ def render_index(reports: list[SuiteReport], profile_fig=None) -> str:
         counts = ", ".join(f"{c} {s}" for s, c in zip(r.status["status"], r.status["runs"]))
         link = f"{esc(folder_name(r.name))}/index.html"
         rows.append(f'<tr><td><a href="{link}">{esc(r.name)}</a></td>'
-                    f"<td>{esc(r.description)}</td><td>{esc(counts)}</td>"
-                    f"<td>{esc(r.best_text)}</td><td>"
+                    f'<td class="text">{esc(r.description)}</td><td>{esc(counts)}</td>'
+                    f'<td class="text">{esc(r.best_text)}</td><td>'
                     f"{badge(r.finding.verdict) if r.finding else ''}</td></tr>")
     body.append("<table><tr><th>suite</th><th>description</th><th>runs</th>"
                 "<th>best configuration</th><th>finding</th></tr>" + "".join(rows) + "</table>")
     findings = [r for r in reports if r.finding is not None]
     if findings:
         body.append("<h2>Findings</h2>")
-        rows = [f"<tr><td>{esc(r.finding.claim)}</td><td>{esc(r.finding.title)}</td>"
-                f"<td>{badge(r.finding.verdict)}</td><td>{esc(r.finding.key_evidence)}</td>"
+        rows = [f'<tr><td>{esc(r.finding.claim)}</td><td class="text">{esc(r.finding.title)}</td>'
+                f'<td>{badge(r.finding.verdict)}</td><td class="text">{esc(r.finding.key_evidence)}</td>'
                 f'<td><a href="{esc(folder_name(r.name))}/index.html#finding">{esc(r.name)}</a>'
                 f"</td></tr>"
                 for r in sorted(findings, key=lambda r: _claim_key(r.finding.claim))]
