@@ -68,6 +68,10 @@ def resolve_execution(config: dict, n_train: int, batch_size: int, device: str =
     spe = config.get("steps_per_execution", AUTO)
     if spe in (AUTO, None):
         spe = min(MAX_STEPS_PER_EXECUTION, steps_per_epoch(n_train, batch_size))
+        if int(config.get("replicas") or 1) > 1 or "Mirrored" in str(device):
+            # Keras's multi-step loop fails under MirroredStrategy on the last,
+            # partial batch (InvalidArgumentError in while/cond): one step per call.
+            spe = 1
     elif isinstance(spe, bool) or not isinstance(spe, int) or spe < 1:
         raise ValueError(f'steps_per_execution must be "auto" or a positive int. '
                          f"Received: steps_per_execution={spe!r}")
