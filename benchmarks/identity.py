@@ -26,9 +26,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 from importlib import metadata
 from typing import Any
+
+from benchmarks.jsonable import plain
 
 ID_LENGTH = 16
 
@@ -65,19 +66,8 @@ def canonical_json(value: Any) -> str:
         TypeError: for values JSON cannot represent (e.g. a Keras object).
     """
 
-    def clean(v):
-        if isinstance(v, float) and not math.isfinite(v):
-            return repr(v)
-        if isinstance(v, dict):
-            return {str(k): clean(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [clean(x) for x in v]
-        if hasattr(v, "item") and callable(v.item):  # numpy scalars
-            return clean(v.item())
-        return v
-
     try:
-        return json.dumps(clean(value), sort_keys=True, separators=(",", ":"),
+        return json.dumps(plain(value, repr), sort_keys=True, separators=(",", ":"),
                           ensure_ascii=True, allow_nan=False)
     except TypeError as e:
         raise TypeError(

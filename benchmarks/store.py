@@ -29,11 +29,12 @@ run id, the journal is WAL with synchronous=FULL).
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import time
 from typing import Any, Iterable
+
+from benchmarks.jsonable import plain
 
 DEFAULT_STORE = os.path.join("runs", "zoo.sqlite")
 FINISHED = ("ok", "diverged")
@@ -102,18 +103,7 @@ CREATE TABLE IF NOT EXISTS suites (
 def _json(value: Any) -> str:
     """JSON with NaN/inf written as null (valid JSON for every reader)."""
 
-    def clean(v):
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {str(k): clean(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [clean(x) for x in v]
-        if hasattr(v, "item") and callable(v.item):  # numpy scalars
-            return clean(v.item())
-        return v
-
-    return json.dumps(clean(value), sort_keys=True, default=str)
+    return json.dumps(plain(value), sort_keys=True, default=str)
 
 
 class Store:

@@ -60,6 +60,31 @@ def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
     return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
+def check_options(kind: str, name: str, fn: Callable, options: dict, positional: int = 0
+                  ) -> None:
+    """Raises a clear `ValueError` if `fn` takes none of some keyword `options`.
+
+    Args:
+        kind: What `fn` builds, for the message ("Dataset", "Pipeline").
+        name: The entry's name.
+        fn: The builder or loader.
+        options: Keyword options a user gave.
+        positional: Leading parameters filled positionally (not options).
+    """
+    import inspect
+
+    params = dict(list(inspect.signature(fn).parameters.items())[positional:])
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise ValueError(
+            f"{kind} {name!r} does not accept options {unknown}: it accepts "
+            f"{sorted(params)}. Remove them or pick another {kind.lower()}. "
+            f"Received: {', '.join(f'{k}={options[k]!r}' for k in unknown)}"
+        )
+
+
 class Registry:
     """Name -> (builder, card) mapping with fnmatch listing and filters.
 

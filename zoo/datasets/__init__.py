@@ -81,18 +81,9 @@ def as_reconstruction(dataset: Dataset) -> Dataset:
 
 
 def _call(builder, name, *args, **kwargs):
-    import inspect
+    from zoo.registry import check_options
 
-    params = dict(inspect.signature(builder).parameters)
-    for p in list(params)[: len(args)]:
-        params.pop(p)
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(kwargs) - set(params))
-        if unknown:
-            raise ValueError(
-                f"Dataset {name!r} does not accept {unknown}: it accepts "
-                f"{sorted(set(params))}. Received: {', '.join(unknown)}"
-            )
+    check_options("Dataset", name, builder, kwargs, positional=len(args))
     return builder(*args, **kwargs)
 
 

@@ -54,16 +54,10 @@ def build(name: str, spec: DatasetSpec, **kwargs) -> Pipeline:
         ValueError: for an unknown pipeline or an option it does not accept.
     """
     from zoo.pipelines import PIPELINES
+    from zoo.registry import check_options
 
     builder = PIPELINES.get(name)
-    params = inspect.signature(builder).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(kwargs) - set(params) )
-        if unknown:
-            raise ValueError(
-                f"Pipeline {name!r} does not accept options {unknown}: it accepts "
-                f"{sorted(set(params) - {'spec'})}. Received: {kwargs}"
-            )
+    check_options("Pipeline", name, builder, kwargs, positional=1)
     return builder(spec, **kwargs)
 
 
