@@ -147,7 +147,7 @@ def test_an_exception_becomes_a_failed_run():
 
     status, record, error = run_one({**TINY, "dataset_options": {"bogus": 1}}, seed=0)
     assert status == "failed"
-    assert error.startswith("ValueError: Dataset 'digits' does not accept ['bogus']")
+    assert error.startswith("ValueError: Dataset 'digits' does not accept options ['bogus']")
     assert "Traceback" in error and set(RECORD_KEYS) <= set(record)
     assert record["wall_time"] > 0
 
