@@ -86,5 +86,8 @@ def peak_memory_mb() -> float:
 def format_error(exc: BaseException) -> str:
     """`"ExceptionType: message"` plus the tail of the traceback."""
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    tail = "".join(lines).rstrip().splitlines()[-TRACEBACK_LINES:]
+    text = "".join(lines).rstrip().splitlines()
+    tail = text[-TRACEBACK_LINES:]
+    if len(text) > TRACEBACK_LINES:  # keep the header so a reader sees it is a tail
+        tail = [text[0], "  ..."] + tail
     return f"{type(exc).__name__}: {exc}\n" + "\n".join(tail)
