@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reports import stats
 from reports.findings.base import Finding, finding
 from reports.findings.groups import (INCONCLUSIVE, compare_labels, curves_figure, decide_all,
-                                     epochs_to_target, evidence, fmt, is_off, label_runs,
-                                     summary_table, target_value)
+                                     evidence, fmt, is_off, label_runs, summary_table,
+                                     target_comparison, target_value)
 
 TITLE = "For classification, cross-entropy trains faster than mean squared error"
 CE, MSE = "cross-entropy", "mse"
@@ -32,8 +31,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
     if runs.empty:
         return Finding("C12", TITLE, INCONCLUSIVE, "No runs.")
     groups = label_runs(runs, _label)
-    speed = stats.compare(epochs_to_target(groups, CE), epochs_to_target(groups, MSE),
-                          "epochs_to_target", (CE, MSE), higher=False)
+    speed = target_comparison(groups, CE, MSE)
     acc = compare_labels(groups, CE, MSE, "test_accuracy")
     result = decide_all([speed])
     order = [g for g in (CE, MSE) if g in set(groups["group"])]

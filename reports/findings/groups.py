@@ -196,6 +196,13 @@ def epochs_to_target(groups: pd.DataFrame, group: str) -> pd.Series:
     return reached.where(np.isfinite(reached), budget + 1)
 
 
+def target_comparison(groups: pd.DataFrame, fast: str, slow: str) -> stats.Comparison:
+    """Label `fast` vs `slow` on epochs to the target (`epochs_to_target`:
+    never reached = epochs + 1), fewer being better."""
+    return stats.compare(epochs_to_target(groups, fast), epochs_to_target(groups, slow),
+                         "epochs_to_target", (fast, slow), higher=False)
+
+
 def speed_comparison(groups: pd.DataFrame, fast: str, slow: str, loss: str = "final_loss"
                      ) -> tuple[str, list[stats.Comparison]]:
     """Whether label `fast` trains faster than `slow`.
@@ -205,8 +212,7 @@ def speed_comparison(groups: pd.DataFrame, fast: str, slow: str, loss: str = "fi
     noise, the final training loss decides the same way. Returns
     `(verdict, [epochs-to-target comparison, final-loss comparison])`.
     """
-    to_target = stats.compare(epochs_to_target(groups, fast), epochs_to_target(groups, slow),
-                              "epochs_to_target", (fast, slow), higher=False)
+    to_target = target_comparison(groups, fast, slow)
     by_loss = compare_labels(groups, fast, slow, loss, higher=False)
     checks = [to_target, by_loss]
     if to_target.outcome in ("a better", "b better", "inconclusive"):
