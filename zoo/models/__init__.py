@@ -30,10 +30,6 @@ MODELS = Registry("model")
 from zoo.models import (  # noqa: E402,F401
     attention, autoencoder, conv, dense, mnist1d_paper, recurrent)
 
-# Arguments every builder receives from the dataset spec, not axes.
-SPEC_ARGS = ("input_shape", "num_outputs", "task", "vocab_size")
-
-
 def accepted_axes(name: str) -> tuple[str, ...]:
     """The axis names (builder keyword arguments) model `name` accepts."""
     return MODELS.card(name).axes

@@ -79,19 +79,3 @@ def check_bool(name: str, value) -> bool:
     raise ValueError(
         f"`{name}` must be true or false. Received: {name}={value!r}"
     )
-
-
-def check_choice(name: str, value, choices) -> str:
-    """Returns `value` if it is one of `choices`, else raises with a suggestion.
-
-    Raises:
-        ValueError: if `value` is not one of `choices`.
-    """
-    from zoo.registry import did_you_mean
-
-    if value not in choices:
-        raise ValueError(
-            f"Unknown {name} {value!r}.{did_you_mean(str(value), [str(c) for c in choices])} "
-            f"Expected one of: {', '.join(map(str, choices))}. Received: {name}={value!r}"
-        )
-    return value
