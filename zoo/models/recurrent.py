@@ -38,8 +38,7 @@ def recurrent_stack(layer_name, input_shape, num_outputs, task, vocab_size, unit
     import keras
 
     from zoo.models.checks import check_bool, check_int
-    from zoo.models.layers import check_common, output_head, resolve_initializer, \
-        resolve_regularizer, sequence_input
+    from zoo.models.layers import check_common, kernel_args, output_head, sequence_input
 
     check_common(activation, initializer, regularizer, dropout, units=units, depth=depth)
     bidirectional = check_bool("bidirectional", bidirectional)
@@ -47,9 +46,8 @@ def recurrent_stack(layer_name, input_shape, num_outputs, task, vocab_size, unit
     layer_cls = getattr(keras.layers, layer_name)
     for i in range(int(depth)):
         layer = layer_cls(int(units), activation=activation,
-                          kernel_initializer=resolve_initializer(initializer),
-                          kernel_regularizer=resolve_regularizer(regularizer),
-                          return_sequences=i < int(depth) - 1, name=f"{name}_{i}")
+                          return_sequences=i < int(depth) - 1, name=f"{name}_{i}",
+                          **kernel_args(initializer, regularizer))
         if bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bi_{name}_{i}")
         x = layer(x)
