@@ -313,15 +313,10 @@ def member_logs(logs: dict, k: int) -> dict:
     return out
 
 
-def _finite(value) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return True
-
-
 def _bookkeeping_class():
     import keras
+
+    from benchmarks.diagnostics import _finite
 
     class MemberBookkeeping(keras.callbacks.Callback):
         """Per-member history, divergence and early stopping; stops when all stopped.
@@ -515,15 +510,6 @@ def run_packed(config: dict, seeds: list[int], options: dict | None = None) -> l
     return out
 
 
-def _early_stopping_args(value) -> dict | None:
-    if not value:
-        return None
-    args = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
-    args.update(value if isinstance(value, dict) else {} if value is True else
-                {"patience": int(value)})
-    return args
-
-
 def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict]) -> list:
     from benchmarks import inputs, run
     from benchmarks.losses import resolve_loss
@@ -582,18 +568,20 @@ def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict
     from benchmarks import diagnostics as diag
 
     timer, lr_log = diag.EpochTimer(), diag.LearningRateLog()
-    book = _bookkeeping_class()(k, _early_stopping_args(cfg["early_stopping"]), measure)
+    book = _bookkeeping_class()(k, run.early_stopping_args(cfg["early_stopping"]),
+                                measure)
     packed.fit(train, validation_data=val.map(repeat), epochs=cfg["epochs"],
                callbacks=[timer, lr_log, book], shuffle=False, verbose=0)
     test_logs = packed.evaluate(test.map(repeat), return_dict=True, verbose=0)
     finals = dead()
-    return [_member_record(records[i], i, cfg, options, book, timer, lr_log, members[i],
+    flops = diag.flops_per_example(members[0])  # same architecture for every member
+    return [_member_record(records[i], i, cfg, options, book, timer, lr_log, flops,
                            finals[i], test_logs, grad_layers, device, ds, n_train, seeds,
                            records[0]["options"], (records[0]["host"], records[0]["versions"]))
             for i in range(k)]
 
 
-def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_dead, test_logs,
+def _member_record(record, i, cfg, options, book, timer, lr_log, flops, final_dead, test_logs,
                    grad_layers, device, ds, n_train, seeds, base_options, base_host):
     from benchmarks import diagnostics as diag
     from benchmarks import record as rec
@@ -607,7 +595,6 @@ def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_d
     record["options"]["packed"] = {"members": k, "seeds": seeds, "index": i}
     record["host"], record["versions"] = base_host  # measured once, by prepare_run
     record["device"] = device
-    record["params"] = int(sum(math.prod(w.shape) for w in member.trainable_weights))
     record["history"], record["epochs_run"], record["monitor"] = hist, epochs, "val_loss"
     record["best_epoch"] = rec.best_epoch(hist, "val_loss")
     record["evaluated_epoch"] = book.evaluated_epoch(i, epochs)
@@ -617,7 +604,7 @@ def _member_record(record, i, cfg, options, book, timer, lr_log, member, final_d
     record["epoch_times"], record["train_times"] = (timer.epoch_times[:epochs],
                                                     timer.train_times[:epochs])
     record.update(rec.throughput(timer.epoch_times, timer.train_times, n_train * k))
-    record["flops_per_example"] = diag.flops_per_example(member)
+    record["flops_per_example"] = flops
     peak = options.get("peak_flops")
     if isinstance(peak, (int, float)) and peak and record["samples_per_sec"]:
         record["mfu"] = record["flops_per_example"] * record["samples_per_sec"] / float(peak)

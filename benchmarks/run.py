@@ -223,6 +223,25 @@ def _compile(cfg, ds, strategy, n_train, batch_size):
     return model, loss, label_map
 
 
+def early_stopping_args(value) -> dict | None:
+    """`keras.callbacks.EarlyStopping` arguments of `config["early_stopping"]`.
+
+    Args:
+        value: false / None (no early stopping), true (patience 5), an int
+            patience, or a dict of `EarlyStopping` arguments.
+
+    Returns:
+        The arguments (monitor "val_loss", best weights restored, unless the
+        dict says otherwise), or None without early stopping.
+    """
+    if not value:
+        return None
+    args = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
+    args.update(value if isinstance(value, dict) else {} if value is True else
+                {"patience": int(value)})
+    return args
+
+
 def _callbacks(cfg, seed, options, ds, loss, label_map) -> dict:
     """Named callbacks in the order they run (the timer first, dead units last)."""
     import keras
@@ -234,11 +253,8 @@ def _callbacks(cfg, seed, options, ds, loss, label_map) -> dict:
     cbs = {"timer": diag.EpochTimer(), "nan": keras.callbacks.TerminateOnNaN(),
            "divergence": diag.DivergenceMonitor(), "lr": diag.LearningRateLog(),
            "grads": diag.GradientNorms(x_probe, y_probe, loss)}
-    es = cfg["early_stopping"]
-    if es:
-        es_args = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
-        es_args.update(es if isinstance(es, dict) else
-                       {} if es is True else {"patience": int(es)})
+    es_args = early_stopping_args(cfg["early_stopping"])
+    if es_args is not None:
         cbs["early_stopping"] = keras.callbacks.EarlyStopping(**es_args)
     if options.get("tensorboard_dir"):
         from benchmarks.tensorboard_logs import tensorboard_callbacks
