@@ -211,10 +211,7 @@ def split_arrays(
                 f"Split {s!r} would be empty with {n} examples and fractions "
                 f"{fractions}: use more data or larger fractions."
             )
-    take = (lambda a, ix: {k: v[ix] for k, v in a.items()}) if isinstance(x, dict) else (
-        lambda a, ix: a[ix]
-    )
-    return {s: (take(x, ix), np.asarray(y)[ix]) for s, ix in index.items()}
+    return {s: (_take(x, ix), np.asarray(y)[ix]) for s, ix in index.items()}
 
 
 def carve_validation(x: Any, y: np.ndarray, seed: int = 0, fraction: float = 0.2,
@@ -256,7 +253,11 @@ def carve_validation(x: Any, y: np.ndarray, seed: int = 0, fraction: float = 0.2
             f"Carving a validation fraction of {fraction} out of {len(y)} training "
             "examples leaves an empty part: use more data or another fraction."
         )
-    take = (lambda a, ix: {k: v[ix] for k, v in a.items()}) if isinstance(x, dict) else (
-        lambda a, ix: a[ix]
-    )
-    return (take(x, train), y[train]), (take(x, val), y[val])
+    return (_take(x, train), y[train]), (_take(x, val), y[val])
+
+
+def _take(x: Any, index: np.ndarray) -> Any:
+    """Rows `index` of an array, or of every column of a dict of column arrays."""
+    if isinstance(x, dict):
+        return {k: v[index] for k, v in x.items()}
+    return x[index]
