@@ -113,13 +113,13 @@ def run_layer(layer, x, batch_size: int = 4096, dtype: str = "float32"):
     return np.concatenate(out).astype(dtype)
 
 
-def check_array_input(name: str, spec: DatasetSpec, x=None) -> None:
+def check_array_input(name: str, spec: DatasetSpec) -> None:
     """Raises if a numeric pipeline gets raw tabular columns or strings.
 
     Raises:
         ValueError: naming the pipeline that fits the data instead.
     """
-    if isinstance(x, dict) or spec.input_kind == "tabular":
+    if spec.input_kind == "tabular":
         raise ValueError(
             f"Pipeline {name!r} needs one numeric array, but dataset {spec.name!r} is a raw "
             "table (a dict of columns). Use pipeline 'tabular' for it. "
