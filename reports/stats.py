@@ -18,10 +18,6 @@ import numpy as np
 import pandas as pd
 
 LEVEL = 0.95
-# Two-sided 95% t quantiles (t_{0.975, df}) for when scipy is missing.
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-         9: 2.262, 10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042,
-         40: 2.021, 60: 2.000, 120: 1.980}
 LOWER_IS_BETTER = ("loss", "mae", "mse", "error", "time", "seconds", "epoch", "gap",
                    "roughness", "memory", "diverged", "dead")
 
@@ -37,30 +33,13 @@ def higher_is_better(metric: str) -> bool:
 def t_quantile(df: float, level: float = LEVEL) -> float:
     """Two-sided t quantile, e.g. 2.776 for df=4 at 95%.
 
-    Uses `scipy.special.stdtrit` when importable, else a table (95% only) with linear
-    interpolation in 1/df.
+    Uses `scipy.special.stdtrit` (scipy is a dependency of scikit-learn).
     """
     if not df or math.isnan(df) or df <= 0:
         return float("nan")
-    try:
-        from scipy.special import stdtrit  # far lighter to import than scipy.stats
+    from scipy.special import stdtrit  # far lighter to import than scipy.stats
 
-        return float(stdtrit(df, 0.5 + level / 2))
-    except ImportError:  # pragma: no cover - scipy ships with scikit-learn
-        if level != LEVEL:
-            raise ValueError(f"Without scipy only 95% intervals are available. "
-                             f"Received: level={level}")
-        keys = sorted(_T975)
-        if not math.isfinite(df):
-            return 1.959964
-        if df >= keys[-1]:
-            return 1.959964 + (_T975[120] - 1.959964) * 120 / df
-        lo = max(k for k in keys if k <= df)
-        hi = min(k for k in keys if k >= df)
-        if lo == hi:
-            return _T975[lo]
-        w = (1 / df - 1 / hi) / (1 / lo - 1 / hi)
-        return _T975[hi] + w * (_T975[lo] - _T975[hi])
+    return float(stdtrit(df, 0.5 + level / 2))
 
 
 def _finite(values) -> np.ndarray:
@@ -233,12 +212,9 @@ def welch(a, b) -> tuple[float, float, float, float]:
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     t = diff / se
     half = t_quantile(df) * se
-    try:
-        from scipy.special import stdtr
+    from scipy.special import stdtr
 
-        p = float(2 * stdtr(df, -abs(t)))
-    except ImportError:  # pragma: no cover
-        p = 0.04 if abs(t) > t_quantile(df) else 0.5  # only the p < 0.05 decision is exact
+    p = float(2 * stdtr(df, -abs(t)))
     return diff, diff - half, diff + half, p
 
 

@@ -118,14 +118,6 @@ def test_t_quantile_and_welch():
     assert p == pytest.approx(0.02131, abs=1e-4)  # t = -3.674, df = 4
 
 
-def test_t_table_without_scipy(monkeypatch):
-    monkeypatch.setitem(sys.modules, "scipy.special", None)  # import now raises ImportError
-    assert stats.t_quantile(4) == pytest.approx(2.776, abs=1e-3)
-    assert stats.t_quantile(11) == pytest.approx(2.201, rel=5e-3)
-    assert stats.t_quantile(1000) == pytest.approx(1.962, rel=5e-3)
-    assert stats.compare([3, 3.1, 2.9], [5, 5.2, 4.8], "target_epoch").outcome == "a better"
-
-
 def test_aggregate_rank_pivot_and_best():
     runs = pd.DataFrame({"opt": ["a", "a", "b", "b", "c"], "lr": [1, 2, 1, 2, 1],
                          "status": ["ok", "ok", "ok", "ok", "failed"],
