@@ -36,8 +36,9 @@ import multiprocessing.connection
 import os
 import signal
 import sys
-import traceback
 from typing import Any, Callable, Iterable, Iterator
+
+from benchmarks.record import format_error
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
 DEFAULT_PACK_FN = "benchmarks.packing:run_packed"
@@ -124,8 +125,7 @@ def call_run(run_fn: Callable, task: Task, threads: int | None = None
     try:
         status, record, error = run_fn(task.config, task.seed, options)
     except Exception as e:  # run_one never raises, but a stand-in might
-        tail = "".join(traceback.format_exc().splitlines(keepends=True)[-12:])
-        return "failed", None, f"{type(e).__name__}: {e}\n{tail}"
+        return "failed", None, format_error(e)
     if status not in ("ok", "diverged", "failed"):
         return "failed", record, f"The run function returned status {status!r}. {error or ''}"
     return status, record, error
@@ -144,8 +144,7 @@ def call_task(run_ref: str, pack_ref: str, task: Task, threads: int | None = Non
             raise ValueError(f"The pack function returned {len(results)} results for "
                              f"{len(seeds)} seeds. Received: seeds={seeds}")
     except Exception as e:
-        tail = "".join(traceback.format_exc().splitlines(keepends=True)[-12:])
-        return [("failed", None, f"{type(e).__name__}: {e}\n{tail}")] * len(seeds)
+        return [("failed", None, format_error(e))] * len(seeds)
     return [r if r[0] in ("ok", "diverged", "failed") else
             ("failed", r[1], f"The pack function returned status {r[0]!r}.") for r in results]
 
@@ -189,7 +188,17 @@ class _Worker:
         self.conn.close()
 
 
-class LocalExecutor:
+class _Executor:
+    """`with executor:` closes it on exit (subclasses define `close`)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class LocalExecutor(_Executor):
     """Runs tasks in reusable spawn worker processes on this machine.
 
     Args:
@@ -217,12 +226,6 @@ class LocalExecutor:
         self.pack_ref = function_ref(pack_fn)
         self._ctx = multiprocessing.get_context("spawn")
         self._pool: list[_Worker] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def describe(self) -> str:
         return f"local: {self.workers} worker(s) x {self.threads} thread(s)"
@@ -299,7 +302,7 @@ def _ray_task(run_ref: str, pack_ref: str, paths: list[str], threads: int, task:
     return call_task(run_ref, pack_ref, task, threads)
 
 
-class RayExecutor:
+class RayExecutor(_Executor):
     """Runs tasks as Ray remote functions.
 
     Args:
@@ -320,12 +323,6 @@ class RayExecutor:
         self.run_ref = function_ref(run_fn)
         self.pack_ref = function_ref(pack_fn)
         self._started = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def describe(self) -> str:
         return f"ray: {self.address or 'local instance'}, {self.threads} CPU(s) per run"
