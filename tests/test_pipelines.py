@@ -79,7 +79,7 @@ def test_tabular_imputes_with_training_means_and_one_hots_strings():
     assert out.spec.input_kind == "flat" and out.spec.input_shape[0] > 7
     plain, _ = apply("tabular", ds, missing_indicator=False)
     assert plain.spec.input_shape[0] == out.spec.input_shape[0] - 3
-    # A plain matrix is a table too; unseen strings go to the OOV slot.
+    # A plain matrix is a table too: every column is normalized.
     flat, _ = apply("tabular", load("iris"))
     np.testing.assert_allclose(flat.numpy("train")[0].mean(axis=0), 0, atol=1e-4)
 
