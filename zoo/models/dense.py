@@ -22,13 +22,11 @@ def logistic(input_shape, num_outputs, task="classification", initializer="gloro
              regularizer=None):
     import keras
 
-    from zoo.models.layers import kernel_args
+    from zoo.models.layers import kernel_args, output_head
 
     inputs = keras.Input(shape=input_shape, name="input")
     x = keras.layers.Flatten()(inputs)
-    activation = "softmax" if task == "classification" else None
-    outputs = keras.layers.Dense(num_outputs, activation=activation, dtype="float32",
-                                 name="output", **kernel_args(initializer, regularizer))(x)
+    outputs = output_head(x, num_outputs, task, **kernel_args(initializer, regularizer))
     return keras.Model(inputs, outputs, name="logistic")
 
 

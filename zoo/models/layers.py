@@ -58,10 +58,15 @@ def resolve_regularizer(value):
     return keras.regularizers.get({"class_name": kind.upper(), "config": {kind: amount}})
 
 
-def output_head(x, num_outputs: int, task: str, name: str = "output"):
-    """Dense output layer in float32: softmax for classification, else linear."""
+def output_head(x, num_outputs: int, task: str, name: str = "output", **layer_kwargs):
+    """Dense output layer in float32: softmax for classification, else linear.
+
+    `layer_kwargs` go to the `Dense` layer (e.g. `kernel_args(...)` for a
+    model whose only layer is the head).
+    """
     activation = "softmax" if task == "classification" else None
-    return keras.layers.Dense(num_outputs, activation=activation, dtype="float32", name=name)(x)
+    return keras.layers.Dense(num_outputs, activation=activation, dtype="float32", name=name,
+                              **layer_kwargs)(x)
 
 
 # Initializers a "name:scale" string may scale, with (base scale, mode, distribution)
