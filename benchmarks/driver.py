@@ -26,6 +26,7 @@ import dataclasses
 import os
 
 from benchmarks import identity
+from benchmarks.defaults import pack_seeds_default
 from benchmarks.executors import Task
 from benchmarks.progress import Progress
 from benchmarks.store import FINISHED, Store
@@ -105,22 +106,13 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                     run_options["tensorboard_dir"] = os.path.join(tensorboard_root, suite.name,
                                                                   rid)
                 todo.append(Task(rid, config, seed, run_options))
-        if len(todo) > 1 and not tensorboard_root and _pack(pack, config, len(todo)):
+        if len(todo) > 1 and not tensorboard_root and (
+                pack_seeds_default(config, len(todo)) if pack == "auto" else bool(pack)):
             tasks.append(Task(f"pack-{todo[0].run_id}", config, todo[0].seed, dict(options),
                               members=todo))
         else:
             tasks += todo
     return Plan(tasks, done, failed, total)
-
-
-def _pack(pack, config: dict, n_seeds: int) -> bool:
-    if pack != "auto":
-        return bool(pack)
-    try:
-        from benchmarks.defaults import pack_seeds_default
-    except ImportError:  # pragma: no cover - packing is optional
-        return False
-    return pack_seeds_default(config, n_seeds)
 
 
 def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
