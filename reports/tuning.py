@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from reports import data, plots
+from reports.analysis import varying_axes
 
 
 @dataclasses.dataclass
@@ -111,8 +112,7 @@ def analyze_tuning(store: str, name: str, runs: pd.DataFrame, epochs: pd.DataFra
     metric, direction = objective["name"], objective["direction"]
     test_metric = "test_" + metric.removeprefix("val_")
     space = spec.get("space") or {}
-    hps = [h for h in space if h in runs] or [c for c in data.config_columns(runs)
-                                              if runs[c].astype(str).nunique() > 1]
+    hps = [h for h in space if h in runs] or varying_axes(runs)
     tune = runs[runs["kind"] == "tune"].copy()
     tune["objective"] = tune["run_id"].map(run_objective(epochs, metric, direction))
     tune.loc[tune["status"] != "ok", "objective"] = np.nan
@@ -165,9 +165,8 @@ def _compare_with_grid(store, tune, best, metric, direction, test_metric, hps):
                                             n=("run_id", "size"))
         top = cells["objective"].idxmax() if direction == "max" else cells["objective"].idxmin()
         cell_runs = runs[runs["cell_id"] == top]
-        varying = [c for c in data.config_columns(runs)
-                   if runs[c].astype(str).nunique() > 1]
-        config = ", ".join(f"{c}={plots.label(cell_runs[c].iloc[0])}" for c in varying)
+        config = ", ".join(f"{c}={plots.label(cell_runs[c].iloc[0])}"
+                           for c in varying_axes(runs))
         rows.append({"source": "best grid cell", "suite": suite,
                      "configuration": config or "the only cell",
                      metric: cells.loc[top, "objective"],
