@@ -131,8 +131,8 @@ def layer_kernels(layer) -> list:
 
 def kernel_layers(model) -> list[tuple[str, list]]:
     """`[(layer name, [kernel variables])]` of trainable Dense/Conv/RNN layers, input first."""
-    return [(layer.name, layer_kernels(layer)) for layer in _walk(model)
-            if layer.trainable and layer_kernels(layer)]
+    return [(layer.name, kernels) for layer in _walk(model)
+            if layer.trainable and (kernels := layer_kernels(layer))]
 
 
 class GradientNorms(keras.callbacks.Callback):
