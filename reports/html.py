@@ -8,7 +8,6 @@ config values, error messages) is HTML-escaped: tables go through
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 import pandas as pd
@@ -49,21 +48,13 @@ def badge(verdict: str) -> str:
     return (f'<span class="badge {esc(verdict.replace(" ", "-"))}">{esc(verdict)}</span>')
 
 
-def _number(x) -> str:
-    if isinstance(x, (float, np.floating)):
-        if math.isnan(x):
-            return ""
-        return f"{x:.4g}"
-    return str(x)
-
-
 def table(frame: pd.DataFrame, index: bool = False, max_rows: int | None = None) -> str:
     """A DataFrame as an escaped HTML table in a scrolling box."""
     if frame is None or frame.empty:
         return '<p class="muted">(none)</p>'
     shown = frame.head(max_rows) if max_rows else frame
     out = shown.to_html(index=index, escape=True, border=0, na_rep="",
-                        float_format=lambda x: _number(x))
+                        float_format="{:.4g}".format)
     more = (f'<p class="muted">{len(frame) - len(shown)} more rows in the CSV files.</p>'
             if max_rows and len(frame) > max_rows else "")
     return f'<div class="scroll">{out}</div>{more}'
