@@ -535,11 +535,11 @@ def _train_packed(cfg: dict, seeds: list[int], options: dict, records: list[dict
         model = run.build_model(cfg, context, records[i])
         model.name = f"{model.name}_{i}"
         members.append(model)
-        trains.append(inputs.make_datasets(context["ds"], context["batch_size"], seed,
-                                           context["label_map"], context["augmenter"])[0])
+        train, val, test = inputs.make_datasets(context["ds"], context["batch_size"], seed,
+                                                context["label_map"], context["augmenter"])
+        trains.append(train)  # val / test depend on neither seed: the last member's serve all
     ds, loss, label_map = context["ds"], context["loss"], context["label_map"]
     n_train, device = context["n_train"], records[0]["device"]
-    _, val, test = inputs.make_datasets(ds, context["batch_size"], seeds[0], label_map, None)
     opt_config = members[0].optimizer.get_config()
     if opt_config.get("clipnorm") or opt_config.get("global_clipnorm"):
         raise _Unpackable("gradient norm clipping couples the members")
