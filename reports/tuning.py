@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pandas as pd
@@ -78,13 +77,7 @@ def _missing(value) -> bool:
 def _spec(store: str, name: str) -> dict:
     suites = data.load_suites(store)
     row = suites[suites["name"] == name]
-    if not len(row):
-        return {}
-    try:
-        spec = json.loads(row.iloc[0]["spec"] or "{}")
-    except (TypeError, json.JSONDecodeError):
-        return {}
-    return spec if isinstance(spec, dict) else {}
+    return data._loads(row.iloc[0]["spec"]) if len(row) else {}
 
 
 def run_objective(epochs: pd.DataFrame, metric: str, direction: str) -> pd.Series:
