@@ -194,8 +194,10 @@ class _MemberView:
     def __init__(self, packed, k: int):
         self.packed, self.k, self.stop_training = packed, k, False
 
-    def get_weights(self):
-        return [w[self.k].copy() for w in self.packed.get_weights()]
+    def get_weights(self):  # slice k of each variable, not a copy of the whole pack
+        import keras
+
+        return [keras.ops.convert_to_numpy(v.value[self.k]) for v in self.packed.weights]
 
     def set_weights(self, weights):
         full = self.packed.get_weights()
