@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -20,6 +19,10 @@ from benchmarks.cli import bench
 from benchmarks.executors import LocalExecutor, Task
 from benchmarks.store import Store
 from zoo.cli import build_parser, main
+
+import conftest
+from conftest import write_toml
+from fake_runs import (fake_adam_dies, fake_adam_raises, fake_ok, fake_pack, fake_pack_dies)
 
 SUITE = """
 name = "tiny"
@@ -40,43 +43,8 @@ batch_size = [32, 64]
 """
 
 
-def fake_ok(config, seed, options=None):
-    acc = 0.5 + 0.1 * (config["optimizer"] == "adam") + seed / 100
-    return "ok", {"test": {"accuracy": acc, "loss": 1.0 - acc}, "wall_time": 0.01,
-                  "options": options}, None
-
-
-def fake_adam_raises(config, seed, options=None):
-    if config["optimizer"] == "adam" and config["batch_size"] == 32:
-        raise RuntimeError("adam exploded on purpose")
-    return fake_ok(config, seed, options)
-
-
-def fake_adam_dies(config, seed, options=None):
-    if config["optimizer"] == "adam" and config["batch_size"] == 32:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return fake_ok(config, seed, options)
-
-
-def fake_slow(config, seed, options=None):
-    time.sleep(1.0)
-    return fake_ok(config, seed, options)
-
-
-def fake_pack(config, seeds, options=None):
-    return [fake_ok(config, seed, {**options, "packed": len(seeds)}) for seed in seeds]
-
-
-def fake_pack_dies(config, seeds, options=None):
-    if config["optimizer"] == "adam":
-        os._exit(7)
-    return fake_pack(config, seeds, options)
-
-
 def write_suite(tmp_path, text=SUITE):
-    path = tmp_path / "tiny.toml"
-    path.write_text(textwrap.dedent(text))
-    return str(path)
+    return write_toml(tmp_path, text, "tiny.toml")
 
 
 def run_bench(argv, run_fn, pack_fn=fake_pack):
@@ -84,8 +52,7 @@ def run_bench(argv, run_fn, pack_fn=fake_pack):
 
 
 def runs_of(store_path, suite="tiny"):
-    with Store(store_path) as store:
-        return store.runs(suite)
+    return conftest.runs_of(store_path, suite)
 
 
 def test_fake_matrix_records_every_run_and_skips_them_on_rerun(tmp_path, capsys):
@@ -267,7 +234,7 @@ def _check_resumed(store, before):
 
 
 def test_resume_after_the_driver_is_killed(tmp_path):
-    store, argv, before = _resume_case(tmp_path, run_fn="test_bench:fake_slow")
+    store, argv, before = _resume_case(tmp_path, run_fn="fake_runs:fake_slow")
     with Store(store) as s:
         assert "running" in s.statuses("tiny").values()  # left by the kill
     assert run_bench(argv[1:], fake_ok) == 0

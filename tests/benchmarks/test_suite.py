@@ -1,8 +1,9 @@
 """Suite loading, overrides, cells and validation (no training)."""
 
-import textwrap
 
 import pytest
+
+from conftest import write_toml
 
 from benchmarks import suite as suite_mod
 from benchmarks.driver import suite_run_id
@@ -26,10 +27,7 @@ activation = ["relu", "tanh"]
 """
 
 
-def write(tmp_path, text, name="suite.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return str(path)
+write = write_toml
 
 
 def errors_of(path, overrides=(), check_cells=False):

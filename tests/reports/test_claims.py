@@ -18,7 +18,7 @@ import pytest
 
 from reports.findings import FINDINGS, evaluate
 
-SUITES_DIR = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "suites")
+SUITES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "suites")
 CLAIM_SUITES = sorted(glob.glob(os.path.join(SUITES_DIR, "c[0-9][0-9]_*.toml")))
 ALL_CLAIMS = [f"C{i}" for i in range(1, 17)]
 

@@ -20,7 +20,7 @@ from benchmarks.store import Store
 from tuning.space import SpaceError, load_space
 from zoo.cli import main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BASE = """
 name = "{name}"
