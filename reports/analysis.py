@@ -19,7 +19,7 @@ import pandas as pd
 
 from reports import data, plots, stats
 from reports.findings import FINDINGS, LOAD_ERRORS, Finding, evaluate
-from reports.findings.c7_regularizers import regularization
+from reports.findings.c07_regularizers import regularization
 
 REGULARIZATION_AXES = ("regularizer", "dropout", "early_stopping", "weight_decay")
 

@@ -1,6 +1,6 @@
 """Findings: one rule per claim, registered in `FINDINGS` by claim id.
 
-Adding a claim is one module in this package, e.g. `c9_initializers.py`:
+Adding a claim is one module in this package, e.g. `c09_initializers.py`:
 
     from reports.findings.base import Finding, compare_groups, decide, evidence_table, finding
 
