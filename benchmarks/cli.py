@@ -20,7 +20,7 @@ import json
 import os
 import sys
 
-from benchmarks.driver import plan, run_suite
+from benchmarks.matrix.driver import plan, run_suite
 from benchmarks.store import Store
 from benchmarks.suite import load_suites
 from zoo.registry import did_you_mean
@@ -53,7 +53,8 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
 
 def make_executor(args, run_fn=None, pack_fn=None):
     """The executor chosen by `--executor`, `--workers` and `--address`."""
-    from benchmarks.executors import DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor, RayExecutor
+    from benchmarks.matrix.executors import (DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor,
+                                             RayExecutor)
 
     if args.workers is not None and args.workers < 1:
         raise BenchInputError(f"--workers must be at least 1. Received: --workers {args.workers}")
@@ -93,7 +94,7 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
         args: Parsed `zoo bench` arguments (see `zoo.cli.build_parser`).
         run_fn: Stand-in for `benchmarks.run.run_one` (a module-level
             function or "module:qualname"); for tests.
-        pack_fn: Stand-in for `benchmarks.packing.run_packed`; for tests.
+        pack_fn: Stand-in for `benchmarks.matrix.packing.run_packed`; for tests.
 
     Raises:
         SuiteError / BenchInputError: for bad input (exit code 2).

@@ -10,13 +10,13 @@ batch 32), it measures:
   evaluation). Target <= 1.05.
 - `fast_defaults_speedup`: a small matrix (cells x seeds) run the way
   `zoo bench` runs it by default ("auto" execution options from
-  `benchmarks.defaults`, seeds packed where `pack_seeds_default` says so)
+  `benchmarks.run.execution`, seeds packed where `pack_seeds_default` says so)
   over the same runs with Keras's own compile/fit defaults
   (`steps_per_execution=1`, `jit_compile="auto"`, one run per seed).
   Target >= 2. `fast_defaults_steady_speedup` is the ratio of steady-state
   training samples/s (a packed run counts all its members' samples).
 - `packed_seeds_speedup`: 8 seeds of one cell trained together
-  (`benchmarks.packing`) over the same 8 seeds one after another. Target >= 4.
+  (`benchmarks.matrix.packing`) over the same 8 seeds one after another. Target >= 4.
 - `mfu`: achieved model FLOP/s of the harness run over the matmul peak
   (`matmul_peak_flops`, float32 1024x1024 in a `tf.function`, best of
   several) measured in the same process; `packed_mfu` for the packed run.
@@ -34,14 +34,14 @@ Example:
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import math
 import os
 import statistics
 import subprocess
 import sys
 import time
+
+from benchmarks.run.devices import matmul_peak_flops
 
 BASE = {"dataset": "digits", "model": "mlp", "batch_size": 32, "depth": 2, "width": 64,
         "steps_per_execution": "auto", "jit_compile": "auto"}  # the suite defaults
@@ -59,34 +59,6 @@ TARGETS = {"harness_overhead_ratio": ("<=", 1.05), "fast_defaults_speedup": (">=
            "packed_seeds_speedup": (">=", 4.0)}
 KEYS = ("harness_overhead_ratio", "fast_defaults_speedup", "packed_seeds_speedup", "mfu",
         "zoo_models_cold_start_s")
-
-
-@functools.lru_cache(maxsize=None)
-def matmul_peak_flops(n: int = 1024, repeats: int = 10) -> float:
-    """Peak float32 FLOP/s of this machine, measured once per process.
-
-    Times `tf.linalg.matmul` of two `n x n` float32 matrices inside a
-    `tf.function` (after a warm-up call) and keeps the best of `repeats`.
-
-    Args:
-        n: Matrix size. Defaults to 1024.
-        repeats: Timed calls. Defaults to 10.
-
-    Returns:
-        FLOP/s (2 n^3 per multiply over the fastest call).
-    """
-    import tensorflow as tf
-
-    a = tf.random.stateless_normal((n, n), seed=(1, 2))
-    b = tf.random.stateless_normal((n, n), seed=(3, 4))
-    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.linalg.matmul(x, y)))
-    float(matmul(a, b))  # trace + warm up
-    best = math.inf
-    for _ in range(int(repeats)):
-        start = time.perf_counter()
-        float(matmul(a, b))
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n ** 3 / best
 
 
 def resolve_peak(options: dict) -> dict:
@@ -107,7 +79,7 @@ def hand_written_fit(config: dict, seed: int = 0) -> float:
 
     import zoo.datasets
     import zoo.models
-    from benchmarks.defaults import resolve_execution
+    from benchmarks.run.execution import resolve_execution
 
     start = time.perf_counter()
     keras.backend.clear_session()
@@ -163,8 +135,8 @@ def measure_overhead(config: dict, repeats: int, options: dict, warmup: bool = T
 
 def _run_matrix(cells: list[dict], seeds: list[int], options: dict, pack: bool) -> list:
     """Runs cells x seeds as `zoo bench` would (packing where it applies); returns records."""
-    from benchmarks.defaults import pack_seeds_default
-    from benchmarks.packing import run_packed
+    from benchmarks.matrix.packing import run_packed
+    from benchmarks.matrix.planner import pack_seeds_default
 
     records = []
     for cell in cells:
@@ -187,7 +159,7 @@ def measure_fast_defaults(cells: list[dict], seeds: list[int], repeats: int, opt
     "auto" execution options and packed seeds. Keras's defaults: one run per
     seed, `steps_per_execution=1`, `jit_compile="auto"`.
     """
-    from benchmarks.defaults import KERAS_DEFAULTS
+    from benchmarks.run.execution import KERAS_DEFAULTS
 
     fast, keras_default, fast_sps, keras_sps = [], [], [], []
     for _ in range(repeats):
@@ -207,7 +179,7 @@ def measure_fast_defaults(cells: list[dict], seeds: list[int], repeats: int, opt
 
 def measure_packing(config: dict, seeds: list[int], repeats: int, options: dict) -> dict:
     """K seeds packed in one graph vs the same K seeds one after another."""
-    from benchmarks.packing import run_packed
+    from benchmarks.matrix.packing import run_packed
 
     packed, sequential, mfus, members = [], [], [], None
     for _ in range(repeats):

@@ -24,7 +24,7 @@ import traceback
 
 import keras_tuner
 
-from benchmarks.identity import cell_id, run_id
+from benchmarks.store.identity import cell_id, run_id
 from tuning.space import Space
 
 
@@ -60,8 +60,8 @@ class SpaceHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         """Builds and compiles the model of the trial `hp` describes (harness code)."""
-        from benchmarks import devices
-        from benchmarks.record import empty_record
+        from benchmarks.run import devices
+        from benchmarks.run.record import empty_record
 
         run = _harness()
         config = {**run.RUN_DEFAULTS, **self.trial_config(hp.values)}
@@ -90,8 +90,8 @@ class SpaceHyperModel(keras_tuner.HyperModel):
             keras_tuner.errors.FailedTrialError: when the run failed, or
                 diverged before any finite objective value.
         """
-        from benchmarks import devices
-        from benchmarks.record import format_error
+        from benchmarks.run import devices
+        from benchmarks.run.record import format_error
 
         run = _harness()
         config, record, context, start = self._pending

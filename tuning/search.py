@@ -77,7 +77,7 @@ def working_directory(space: Space, tuner: str, directory: str | None = None) ->
 
 def space_fingerprint(space: Space) -> str:
     """8 hex characters identifying what a space searches (not where its file is)."""
-    from benchmarks.identity import canonical_json
+    from benchmarks.store.identity import canonical_json
 
     spec = {k: v for k, v in space.to_spec().items() if k not in ("path", "description")}
     return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:8]

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from benchmarks.cli import bench
-from benchmarks.executors import LocalExecutor, Task
+from benchmarks.matrix.executors import LocalExecutor, Task
 from benchmarks.store import Store
 from zoo.cli import build_parser, main
 
@@ -264,9 +264,9 @@ def test_ray_executor_on_a_local_instance(tmp_path, capsys):
 def test_plan_dedupes_and_progress_displays(tmp_path):
     import io
 
-    from benchmarks.driver import plan
-    from benchmarks.executors import Result
-    from benchmarks.progress import Progress
+    from benchmarks.matrix.driver import plan
+    from benchmarks.matrix.executors import Result
+    from benchmarks.matrix.progress import Progress
     from benchmarks.suite import load_suite
 
     suite = load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]"], check_cells=False)

@@ -20,9 +20,8 @@ import sqlite3
 
 import pytest
 
-from benchmarks import identity
-from benchmarks.driver import plan, suite_run_id
-from benchmarks.store import Store
+from benchmarks.matrix.driver import plan, suite_run_id
+from benchmarks.store import Store, identity
 from benchmarks.suite import builtin_suites, load_suite
 
 

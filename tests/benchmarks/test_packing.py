@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.packing import member_logs, run_packed, stack_models, unpackable_reason
+from benchmarks.matrix.packing import member_logs, run_packed, stack_models, unpackable_reason
 from benchmarks.run import run_one
 
 # Tiny and deterministic: 200 training examples, 3 epochs, early stopping on so
@@ -99,7 +99,7 @@ def test_a_packed_member_stops_early_on_its_own():
     """The per-member EarlyStopping bookkeeping, driven with synthetic epoch logs."""
     import keras
 
-    from benchmarks.packing import _bookkeeping_class
+    from benchmarks.matrix.packing.members import _bookkeeping_class
 
     inputs = keras.Input((1,), dtype="int32")
     model = keras.Model(inputs, keras.layers.Embedding(2, 3)(inputs))  # one (2, 3) weight

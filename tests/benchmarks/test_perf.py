@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.defaults import KERAS_DEFAULTS, pack_seeds_default, resolve_execution
+from benchmarks.matrix.planner import pack_seeds_default
+from benchmarks.run.execution import KERAS_DEFAULTS, resolve_execution
 
 TINY = {"dataset": "digits", "model": "mlp", "epochs": 2, "width": 16, "depth": 2,
         "train_samples": 160, "batch_size": 16}

@@ -15,8 +15,8 @@ import textwrap
 import pytest
 from conftest import modules_after
 
-from benchmarks.identity import cell_id, run_id
 from benchmarks.store import RECORD_KEYS
+from benchmarks.store.identity import cell_id, run_id
 
 TINY = {"dataset": "digits", "model": "mlp", "epochs": 2, "depth": 2, "width": 16,
         "batch_size": 64, "activation": "relu"}
@@ -46,8 +46,8 @@ def test_identity_is_stable_and_sensitive():
 
 
 def test_identity_module_does_not_import_tensorflow():
-    code = ("import benchmarks.identity, benchmarks.run, benchmarks.optimizers, "
-            "benchmarks.schedules, benchmarks.losses")
+    code = ("import benchmarks.store.identity, benchmarks.run, benchmarks.run.optimizers, "
+            "benchmarks.run.schedules, benchmarks.run.losses")
     assert "tensorflow" not in modules_after(code)
 
 
@@ -74,8 +74,8 @@ def test_validate_config_names_the_closest_valid_name(bad, message):
 
 
 def test_schedules_and_optimizers_by_name():
-    from benchmarks.optimizers import OPTIMIZERS, make_optimizer
-    from benchmarks.schedules import SCHEDULES, make_schedule
+    from benchmarks.run.optimizers import OPTIMIZERS, make_optimizer
+    from benchmarks.run.schedules import SCHEDULES, make_schedule
 
     for name in OPTIMIZERS:
         make_optimizer(name)
@@ -207,7 +207,7 @@ def test_mirrored_strategy_on_two_logical_cpus():
 
 
 def test_reached_target_modes():
-    from benchmarks.diagnostics import reached_target
+    from benchmarks.run.diagnostics import reached_target
 
     history = {"val_accuracy": [0.5, 0.8, 0.95], "val_loss": [1.0, float("nan"), 0.2]}
     elapsed = [1.0, 2.0, 3.0]
@@ -221,7 +221,7 @@ def test_reached_target_modes():
 
 
 def test_record_summaries():
-    from benchmarks.record import best_epoch, generalization_gaps, throughput
+    from benchmarks.run.record import best_epoch, generalization_gaps, throughput
 
     history = {"loss": [1.0, 0.5, 0.2], "val_loss": [1.1, 0.7, 0.9],
                "accuracy": [0.5, 0.8, 0.9], "val_accuracy": [0.4, 0.7, 0.6]}
@@ -237,7 +237,7 @@ def test_dead_units_on_a_crafted_model():
     import keras
     import numpy as np
 
-    from benchmarks.diagnostics import DeadUnits, GradientNorms
+    from benchmarks.run.diagnostics import DeadUnits, GradientNorms
 
     def model_with(activation, bias):
         inputs = keras.Input((4,))

@@ -35,7 +35,7 @@ def prepare_dataset(config: dict):
     ds = zoo.datasets.load(config["dataset"], seed=config.get("split_seed", 0),
                            **(config.get("dataset_options") or {}))
     if config.get("train_classes"):  # a class subset, before the label budget (claim C16)
-        from benchmarks.transfer import select_classes
+        from benchmarks.run.transfer import select_classes
 
         ds = select_classes(ds, config["train_classes"])
     n = config.get("train_samples")

@@ -17,7 +17,7 @@ when it is None. Importing this module does not import TensorFlow.
 
 Example:
 
->>> from benchmarks.schedules import make_schedule
+>>> from benchmarks.run.schedules import make_schedule
 >>> lr = make_schedule("cosine", 0.1, epochs=10, steps_per_epoch=50)
 >>> float(lr(500)) < 1e-6
 True

@@ -34,7 +34,7 @@ import sqlite3
 import time
 from typing import Any, Iterable
 
-from benchmarks.jsonable import plain
+from benchmarks.store.jsonable import plain
 
 DEFAULT_STORE = os.path.join("runs", "zoo.sqlite")
 FINISHED = ("ok", "diverged")

@@ -38,10 +38,10 @@ import signal
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
-from benchmarks.record import format_error
+from benchmarks.run.record import format_error
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
-DEFAULT_PACK_FN = "benchmarks.packing:run_packed"
+DEFAULT_PACK_FN = "benchmarks.matrix.packing:run_packed"
 DEFAULT_THREADS_PER_RUN = 2
 
 
@@ -50,7 +50,7 @@ class Task:
     """One run to execute: a resolved config and a seed.
 
     A *packed* task trains several seeds of one cell together
-    (`benchmarks.packing.run_packed`): `members` holds one `Task` per seed,
+    (`benchmarks.matrix.packing.run_packed`): `members` holds one `Task` per seed,
     and the executor yields one `Result` per member.
     """
 
@@ -209,7 +209,7 @@ class LocalExecutor(_Executor):
         run_fn: The run function or its "module:qualname". Defaults to
             `benchmarks.run.run_one`.
         pack_fn: The function of packed tasks. Defaults to
-            `benchmarks.packing.run_packed`.
+            `benchmarks.matrix.packing.run_packed`.
     """
 
     def __init__(self, workers: int | None = None, threads: int | None = None,

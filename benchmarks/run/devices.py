@@ -9,7 +9,7 @@ fresh worker process).
 
 Example:
 
->>> from benchmarks.devices import make_strategy, precision_policy
+>>> from benchmarks.run.devices import make_strategy, precision_policy
 >>> strategy, description = make_strategy("cpu")
 >>> with precision_policy("mixed_float16"), strategy.scope():
 ...     model = build_model()
@@ -18,10 +18,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import os
 import platform
 import socket
 import sys
+import time
 from importlib import metadata
 
 from zoo.registry import did_you_mean
@@ -114,7 +117,7 @@ def make_strategy(device: str = "auto", replicas: int = 1, tpu: str | None = Non
         if len(cpus) < replicas:
             raise ValueError(
                 f"{replicas} CPU replicas need {replicas} logical CPU devices but TensorFlow "
-                f"has {len(cpus)}: call benchmarks.devices.prepare_devices(config) before "
+                f"has {len(cpus)}: call benchmarks.run.devices.prepare_devices(config) before "
                 f"TensorFlow initializes. Received: replicas={replicas}")
         strategy = tf.distribute.MirroredStrategy([d.name for d in cpus[:replicas]])
         kind = "cpu"
@@ -174,3 +177,31 @@ def library_versions() -> dict:
     out["zoo"] = zoo.__version__
     out["python"] = sys.version.split()[0]
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def matmul_peak_flops(n: int = 1024, repeats: int = 10) -> float:
+    """Peak float32 FLOP/s of this machine, measured once per process.
+
+    Times `tf.linalg.matmul` of two `n x n` float32 matrices inside a
+    `tf.function` (after a warm-up call) and keeps the best of `repeats`.
+
+    Args:
+        n: Matrix size. Defaults to 1024.
+        repeats: Timed calls. Defaults to 10.
+
+    Returns:
+        FLOP/s (2 n^3 per multiply over the fastest call).
+    """
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.linalg.matmul(x, y)))
+    float(matmul(a, b))  # trace + warm up
+    best = math.inf
+    for _ in range(int(repeats)):
+        start = time.perf_counter()
+        float(matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n ** 3 / best

@@ -8,7 +8,7 @@ does not import TensorFlow.
 
 Example:
 
->>> from benchmarks.optimizers import make_optimizer
+>>> from benchmarks.run.optimizers import make_optimizer
 >>> opt = make_optimizer("momentum", learning_rate=0.01)
 >>> float(opt.momentum)
 0.9

@@ -13,7 +13,7 @@ installed package metadata.
 
 Example:
 
->>> from benchmarks.identity import cell_id, run_id
+>>> from benchmarks.store.identity import cell_id, run_id
 >>> config = {"dataset": "digits", "model": "mlp", "optimizer": "adam"}
 >>> len(run_id(config, seed=0))
 16
@@ -29,7 +29,7 @@ import json
 from importlib import metadata
 from typing import Any
 
-from benchmarks.jsonable import plain
+from benchmarks.store.jsonable import plain
 
 ID_LENGTH = 16
 

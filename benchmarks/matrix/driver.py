@@ -25,11 +25,10 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from benchmarks import identity
-from benchmarks.defaults import pack_seeds_default
-from benchmarks.executors import Task
-from benchmarks.progress import Progress
-from benchmarks.store import FINISHED, Store
+from benchmarks.matrix.executors import Task
+from benchmarks.matrix.planner import group_seeds
+from benchmarks.matrix.progress import Progress
+from benchmarks.store import FINISHED, Store, identity
 from benchmarks.suite import Suite
 
 
@@ -69,9 +68,8 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
     """Splits a suite's runs into to-do and skipped, given the store's statuses.
 
     The to-do seeds of one cell become one packed task (see
-    `benchmarks.packing`) when the suite's `[options] pack_seeds` is true,
-    or is "auto" (the default) and `benchmarks.defaults.pack_seeds_default`
-    says packing pays off; never with TensorBoard logging.
+    `benchmarks.matrix.packing`) when `benchmarks.matrix.planner.group_seeds`
+    groups them (the suite's `[options] pack_seeds`, "auto" by default).
 
     Args:
         suite: The validated suite.
@@ -106,12 +104,12 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                     run_options["tensorboard_dir"] = os.path.join(tensorboard_root, suite.name,
                                                                   rid)
                 todo.append(Task(rid, config, seed, run_options))
-        if len(todo) > 1 and not tensorboard_root and (
-                pack_seeds_default(config, len(todo)) if pack == "auto" else bool(pack)):
-            tasks.append(Task(f"pack-{todo[0].run_id}", config, todo[0].seed, dict(options),
-                              members=todo))
-        else:
-            tasks += todo
+        for group in group_seeds(config, todo, pack, tensorboard=bool(tensorboard_root)):
+            if len(group) > 1:
+                tasks.append(Task(f"pack-{group[0].run_id}", config, group[0].seed,
+                                  dict(options), members=group))
+            else:
+                tasks += group
     return Plan(tasks, done, failed, total)
 
 

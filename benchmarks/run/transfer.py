@@ -108,7 +108,7 @@ def pretrain_into(model, cfg: dict, seed: int, batch_size: int) -> dict:
     import zoo.datasets
     import zoo.models
     import zoo.pipelines
-    from benchmarks.optimizers import make_optimizer
+    from benchmarks.run.optimizers import make_optimizer
 
     pre = check_pretrain(cfg.get("pretrain"))
     ds = zoo.datasets.load(cfg["dataset"], seed=cfg.get("split_seed", 0),

@@ -23,10 +23,10 @@ exception (the record holds what was measured before it, `error` is
 `options` only change how a run executes, not what it computes:
 `tensorboard_dir` (write TensorBoard logs + HParams there), `peak_flops`
 (for MFU: FLOP/s, or "auto" to measure it once per process with
-`benchmarks.perf.matmul_peak_flops`), `threads` (TensorFlow intra/inter-op threads), `run_id`.
+`benchmarks.run.devices.matmul_peak_flops`), `threads` (TensorFlow intra/inter-op threads), `run_id`.
 
 Execution: `steps_per_execution` / `jit_compile` set to "auto" are resolved
-per run by `benchmarks.defaults.resolve_execution`. On CPU without XLA, op
+per run by `benchmarks.run.execution.resolve_execution`. On CPU without XLA, op
 determinism is on, so the same config and seed give identical records.
 
 Keras Tuner trials reuse the same steps: `prepare_run` -> `build_model`
@@ -64,7 +64,7 @@ def run_one(config: dict, seed: int, options: dict | None = None):
         `(status, record, error)`: status "ok" | "diverged" | "failed", a
         record with every `RECORD_KEYS` key, and an error message or None.
     """
-    from benchmarks.record import empty_record, format_error
+    from benchmarks.run.record import empty_record, format_error
 
     record, start = empty_record(), time.perf_counter()
     try:
@@ -77,7 +77,7 @@ def run_one(config: dict, seed: int, options: dict | None = None):
 
 
 def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
-    from benchmarks import devices
+    from benchmarks.run import devices
 
     context = prepare_run(cfg, seed, options, record)
     with devices.precision_policy(cfg["precision"]):
@@ -98,16 +98,14 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
         A context dict for `build_model` and `fit_model`: `strategy`, `ds`,
         `augmenter`, `n_train`, `batch_size`.
     """
-    from benchmarks import devices, inputs
-    from benchmarks.seeding import seed_everything, set_op_determinism
+    from benchmarks.run import devices, inputs
+    from benchmarks.run.seeding import seed_everything, set_op_determinism
 
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
     devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
     if options.get("peak_flops") == "auto":  # measured once per (worker) process, for MFU
-        from benchmarks.perf import matmul_peak_flops
-
-        options["peak_flops"] = matmul_peak_flops()
+        options["peak_flops"] = devices.matmul_peak_flops()
     record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})
     record["host"], record["versions"] = devices.host_info(), devices.library_versions()
     import keras
@@ -134,7 +132,7 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
 def _resolve_execution(cfg: dict, n_train: int, batch_size: int, device: str) -> None:
     """Replaces "auto" `steps_per_execution` / `jit_compile` by measured defaults."""
     if "auto" in (cfg["steps_per_execution"], cfg["jit_compile"]):
-        from benchmarks.defaults import resolve_execution
+        from benchmarks.run.execution import resolve_execution
 
         cfg.update(resolve_execution(cfg, n_train=n_train, batch_size=batch_size,
                                      device=device))
@@ -166,11 +164,11 @@ def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context:
     Returns:
         "ok" or "diverged".
     """
-    from benchmarks import inputs
+    from benchmarks.run import inputs
 
     ds, label_map = context["ds"], context["label_map"]
-    if cfg.get("pretrain"):  # transfer learning (claim C16): benchmarks/transfer.py
-        from benchmarks.transfer import pretrain_into
+    if cfg.get("pretrain"):  # transfer learning (claim C16): benchmarks/run/transfer.py
+        from benchmarks.run.transfer import pretrain_into
 
         record["pretrain"] = pretrain_into(model, cfg, seed, context["batch_size"])
     train, val, test = inputs.make_datasets(ds, context["batch_size"], seed, label_map,
@@ -191,8 +189,8 @@ def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context:
         return "diverged"
     record["test"] = {k: float(v) for k, v in
                       model.evaluate(test, return_dict=True, verbose=0).items()}
-    if cfg.get("record_predictions"):  # ensembles (claim C15): benchmarks/ensemble.py
-        from benchmarks.ensemble import test_predictions
+    if cfg.get("record_predictions"):  # ensembles (claim C15): benchmarks/run/ensemble.py
+        from benchmarks.run.ensemble import test_predictions
 
         record.update(test_predictions(model, test, ds))
     return "ok"
@@ -200,9 +198,13 @@ def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context:
 
 def _compile(cfg, ds, strategy, n_train, batch_size):
     import zoo.models
-    from benchmarks.losses import resolve_loss
-    from benchmarks.optimizers import accepts_argument, default_learning_rate, make_optimizer
-    from benchmarks.schedules import make_schedule
+    from benchmarks.run.losses import resolve_loss
+    from benchmarks.run.optimizers import (
+        accepts_argument,
+        default_learning_rate,
+        make_optimizer,
+    )
+    from benchmarks.run.schedules import make_schedule
 
     axes = {k: v for k, v in cfg.items() if k in zoo.models.accepted_axes(cfg["model"])}
     spec = ds.spec
@@ -246,8 +248,8 @@ def _callbacks(cfg, seed, options, ds, loss, label_map) -> dict:
     """Named callbacks in the order they run (the timer first, dead units last)."""
     import keras
 
-    from benchmarks import diagnostics as diag
-    from benchmarks.inputs import probe_batch
+    from benchmarks.run import diagnostics as diag
+    from benchmarks.run.inputs import probe_batch
 
     x_probe, y_probe = probe_batch(ds, 256, label_map)
     cbs = {"timer": diag.EpochTimer(), "nan": keras.callbacks.TerminateOnNaN(),
@@ -257,7 +259,7 @@ def _callbacks(cfg, seed, options, ds, loss, label_map) -> dict:
     if es_args is not None:
         cbs["early_stopping"] = keras.callbacks.EarlyStopping(**es_args)
     if options.get("tensorboard_dir"):
-        from benchmarks.tensorboard_logs import tensorboard_callbacks
+        from benchmarks.run.tensorboard_logs import tensorboard_callbacks
 
         for i, cb in enumerate(tensorboard_callbacks(options["tensorboard_dir"], cfg, seed,
                                                      options.get("run_id"))):
@@ -267,8 +269,8 @@ def _callbacks(cfg, seed, options, ds, loss, label_map) -> dict:
 
 
 def _measure(record, cfg, options, model, history, cbs, ds, n_train) -> None:
-    from benchmarks import diagnostics as diag
-    from benchmarks import record as rec
+    from benchmarks.run import diagnostics as diag
+    from benchmarks.run import record as rec
 
     hist = rec.clean_history(getattr(history, "history", None) or {})
     lrs = getattr(cbs["lr"], "values", [])

@@ -11,7 +11,7 @@ Importing this module does not import TensorFlow.
 
 Example:
 
->>> from benchmarks.losses import resolve_loss
+>>> from benchmarks.run.losses import resolve_loss
 >>> loss, metrics, label_map = resolve_loss("mse", "classification", num_classes=10)
 """
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks.executors import Result
+from benchmarks.matrix.executors import Result
 
 
 def key_metric(record: dict | None) -> tuple[str, float] | None:
@@ -65,8 +65,14 @@ class Progress:
             rich_display = bool(getattr(self.stream, "isatty", lambda: False)())
         self._bar = None
         if rich_display and total:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
-                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

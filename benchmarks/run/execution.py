@@ -4,7 +4,7 @@ A run's config may leave `steps_per_execution` and `jit_compile` at "auto"
 (the suite default); `resolve_execution` turns them into the values in
 force, which land in the record's `options`. A suite overrides either one in
 `[options]` or `[fixed]` (`steps_per_execution = 1`, `jit_compile = true`),
-and `pack_seeds` (see `benchmarks.packing`) the same way.
+and `pack_seeds` (see `benchmarks.matrix.packing`) the same way.
 
 The rules, and the measurements behind them (`python -m benchmarks.perf`,
 MLP on digits, batch 32, 2-core CPU; see the README's Performance section):
@@ -80,17 +80,3 @@ def resolve_execution(config: dict, n_train: int, batch_size: int, device: str =
         jit = False if str(device).lower().startswith("cpu") else AUTO
     return {"steps_per_execution": int(spe), "jit_compile": jit}
 
-
-def pack_seeds_default(config: dict, n_seeds: int) -> bool:
-    """Whether a cell's seeds are packed when the suite does not say.
-
-    Packing pays off whenever there are several seeds, the model is one whose
-    layers all stack (`benchmarks.packing.PACKABLE_MODELS`) and the config
-    allows it (`benchmarks.packing.unpackable_reason`): measured with 8 seeds
-    of an MLP on digits, packed vs one after another (README, Performance).
-    """
-    from benchmarks.packing import PACKABLE_MODELS, unpackable_reason
-
-    if n_seeds < 2 or config.get("model") not in PACKABLE_MODELS:
-        return False
-    return unpackable_reason(config) is None

@@ -10,7 +10,7 @@ Keras silently drops `jit_compile=True` while op determinism is on.
 
 Example:
 
->>> from benchmarks.seeding import seed_everything
+>>> from benchmarks.run.seeding import seed_everything
 >>> seed_everything(0)
 """
 

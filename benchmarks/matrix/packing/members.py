@@ -1,0 +1,269 @@
+"""The members of a pack: per-member losses, metrics, logs, bookkeeping and diagnostics."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from benchmarks.matrix.packing.stacking import _MemberView
+
+
+def _per_example(fn):
+    """A loss or metric as `(y_true, y_pred) -> values per example (and member)`."""
+    import keras
+
+    if isinstance(fn, keras.losses.Loss):
+        return fn.call
+    if isinstance(fn, keras.metrics.MeanMetricWrapper):
+        return lambda y_true, y_pred: fn._fn(y_true, y_pred, **fn._fn_kwargs)
+    return keras.losses.get(fn)
+
+
+def packed_loss(loss):
+    """The pack's loss per example: the sum over members of their losses.
+
+    Keras's losses and accuracy metrics reduce only the last axis, so on a
+    `(batch, K, ...)` stack they give one value per example and member in one
+    op. Keras averages the sum over the batch: the total is the sum of the
+    members' batch-mean losses, and each member's gradient is its own.
+    """
+    import keras
+
+    per_example = _per_example(loss)
+
+    def total(y_true, y_pred):
+        return keras.ops.sum(per_example(y_true, y_pred), axis=1)
+
+    return total
+
+
+def _member_means_class():
+    import keras
+
+    class MemberMeans(keras.metrics.Metric):
+        """Per-member epoch means of per-example values, as `{"m{k}_{name}": mean}`.
+
+        Args:
+            k: Number of members.
+            fns: `{name: (y_true, y_pred) -> (batch, K) values}`.
+        """
+
+        def __init__(self, k, fns, **kwargs):
+            super().__init__(name="members", **kwargs)
+            self.k, self.fns = k, dict(fns)
+            self.totals = self.add_variable(shape=(len(self.fns), k), initializer="zeros",
+                                            name="totals")
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None, known=None):
+            """`known`: `{name: (batch, K) values}` already computed (the losses)."""
+            known = known or {}
+            values = [keras.ops.sum(keras.ops.cast(known[name] if name in known else
+                                                   fn(y_true, y_pred), "float32"), axis=0)
+                      for name, fn in self.fns.items()]
+            self.totals.assign_add(keras.ops.stack(values))
+            self.count.assign_add(keras.ops.cast(keras.ops.shape(y_pred)[0], "float32"))
+
+        def result(self):
+            means = self.totals / keras.ops.maximum(self.count, 1.0)
+            flat = keras.ops.unstack(keras.ops.reshape(means, (-1,)))  # one op, not K x names
+            names = [f"m{i}_{name}" for name in self.fns for i in range(self.k)]
+            return dict(zip(names, flat))
+
+        def reset_state(self):
+            self.totals.assign(keras.ops.zeros_like(self.totals))
+            self.count.assign(0.0)
+
+    return MemberMeans
+
+
+def _packed_model_class():
+    import keras
+
+    class PackedModel(keras.Model):
+        """A stacked Functional model whose metrics are per-member means."""
+
+        def __init__(self, inputs, outputs, members_metric=None, **kwargs):
+            super().__init__(inputs, outputs, **kwargs)
+            self.members_metric = members_metric
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                         training=True):
+            """Sum of the members' batch-mean losses; keeps the per-member values."""
+            per_member = self.members_metric.fns["loss"](y, y_pred)  # (batch, K)
+            self._member_losses = per_member  # read by compute_metrics in the same step
+            total = keras.ops.sum(keras.ops.mean(per_member, axis=0))
+            if self.losses:
+                total = total + keras.ops.sum(self.losses)
+            return total
+
+        def compute_metrics(self, x, y, y_pred, sample_weight=None):
+            known = {"loss": self.__dict__.pop("_member_losses", None)}
+            self.members_metric.update_state(y, y_pred,
+                                             known={k: v for k, v in known.items()
+                                                    if v is not None})
+            return self.get_metrics_result()
+
+    return PackedModel
+
+
+def member_logs(logs: dict, k: int) -> dict:
+    """Member k's slice of the pack's logs (`m3_loss` -> `loss`, `val_m3_loss` -> `val_loss`)."""
+    out = {}
+    for key, value in (logs or {}).items():
+        for prefix in ("", "val_"):
+            if key.startswith(f"{prefix}m{k}_"):
+                out[prefix + key[len(prefix) + len(f"m{k}_"):]] = value
+    return out
+
+
+def _bookkeeping_class():
+    import keras
+
+    from benchmarks.run.diagnostics import _finite
+
+    class MemberBookkeeping(keras.callbacks.Callback):
+        """Per-member history, divergence and early stopping; stops when all stopped.
+
+        Args:
+            k: Number of members.
+            early_stopping: Keyword arguments of `keras.callbacks.EarlyStopping`
+                (or None for no early stopping).
+            measure: `() -> (grad norms {layer: [K floats]}, dead {layer: [K floats]})`
+                called at the end of each epoch, or None.
+        """
+
+        def __init__(self, k, early_stopping=None, measure=None):
+            super().__init__()
+            self.k, self.es_args, self.measure = k, early_stopping, measure
+
+        def on_train_begin(self, logs=None):
+            self.histories = [{} for _ in range(self.k)]
+            self.grads = [{} for _ in range(self.k)]
+            self.dead = [[] for _ in range(self.k)]
+            self.stopped = [None] * self.k         # 1-based last epoch of each member
+            self.diverged = [None] * self.k
+            self.stop_weights = [None] * self.k
+            self.views = [_MemberView(self.model, i) for i in range(self.k)]
+            self.stoppers = []
+            if self.es_args is not None:
+                for view in self.views:
+                    es = keras.callbacks.EarlyStopping(**self.es_args)
+                    if es.mode == "auto" and "loss" not in es.monitor:
+                        es.mode = "max" if "acc" in es.monitor else "min"
+                    es.set_model(view)
+                    es.on_train_begin()
+                    self.stoppers.append(es)
+
+        def on_epoch_end(self, epoch, logs=None):
+            diag = self.measure() if self.measure is not None else None
+            for i in range(self.k):
+                if self.stopped[i] is not None:
+                    continue
+                mine = member_logs(logs, i)
+                for key, value in mine.items():
+                    self.histories[i].setdefault(key, []).append(float(value))
+                if diag is not None:
+                    grads, dead = diag
+                    for name, values in grads.items():
+                        self.grads[i].setdefault(name, []).append(float(values[i]))
+                    self.dead[i].append(dead[i])
+                if not all(_finite(mine.get(key)) for key in ("loss", "val_loss")):
+                    self.diverged[i] = epoch + 1
+                    self._stop(i, epoch)
+                    continue
+                if self.stoppers:
+                    self.stoppers[i].on_epoch_end(epoch, mine)
+                    if self.views[i].stop_training:
+                        self._stop(i, epoch)
+            if all(s is not None for s in self.stopped):
+                self.model.stop_training = True
+
+        def _stop(self, i, epoch):
+            self.stopped[i] = epoch + 1
+            self.stop_weights[i] = self.views[i].get_weights()
+
+        def on_train_end(self, logs=None):
+            """Puts each member back at its stopping point, then restores best weights."""
+            for i in range(self.k):
+                if self.stop_weights[i] is not None:
+                    self.views[i].set_weights(self.stop_weights[i])
+                if self.stoppers and self.diverged[i] is None:
+                    self.stoppers[i].on_train_end()
+
+        def evaluated_epoch(self, i: int, epochs_run: int) -> int:
+            es = self.stoppers[i] if self.stoppers else None
+            if es is not None and es.best_weights is not None:
+                return es.best_epoch + 1
+            return epochs_run
+
+    return MemberBookkeeping
+
+
+def _diagnostics(packed, loss, x_probe, y_probe, k: int):
+    """`(measure, dead_final)`: per-member gradient norms and dead units on a fixed batch.
+
+    Mirrors `benchmarks.run.diagnostics.GradientNorms` / `DeadUnits`, with one
+    value per member: the gradient of the summed loss w.r.t. a stacked kernel
+    is, slice by slice, each member's own gradient.
+    """
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from benchmarks.run import diagnostics as diag
+
+    kernels = diag.kernel_layers(packed)
+    variables = [v for _, vs in kernels for v in vs]
+    x = tf.constant(np.stack([x_probe] * k, axis=1))
+    y = tf.constant(np.stack([y_probe] * k, axis=1))
+
+    @functools.partial(tf.function, autograph=False)
+    def grad_norms():
+        with tf.GradientTape() as tape:
+            y_pred = packed(x, training=False)
+            value = tf.reduce_mean(packed_loss(loss)(y, y_pred))
+        grads = tape.gradient(value, [getattr(v, "value", v) for v in variables])
+        return [tf.reduce_sum(tf.square(g), axis=list(range(1, len(g.shape)))) for g in grads]
+
+    never, names, outputs = [], [], []
+    for layer in diag._walk(packed):
+        act = diag._activation_name(layer)
+        if act in diag.NEVER_DEAD:
+            never.append(layer.name)
+        elif act in diag.CAN_DIE:
+            names.append(layer.name)
+            outputs.append(layer.output)
+    probe = keras.Model(packed.input, outputs) if outputs else None
+
+    @functools.partial(tf.function, autograph=False)
+    def alive_units():  # per layer (K, units): non-zero for some probe input
+        outs = probe(x, training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        return [tf.reduce_any(tf.not_equal(o, 0), axis=[a for a in range(len(o.shape))
+                                                       if a not in (1, len(o.shape) - 1)])
+                for o in outs]
+
+    def dead() -> list[tuple]:
+        """Per member: `(fraction, {layer: fraction})`."""
+        by_layer = [{name: 0.0 for name in never} for _ in range(k)]
+        counts = np.zeros((k, 2))
+        if probe is not None:
+            for name, alive in zip(names, alive_units()):
+                alive = np.asarray(alive)  # (K, units)
+                for i in range(k):
+                    by_layer[i][name] = float(1.0 - alive[i].mean())
+                counts += np.stack([(~alive).sum(axis=1), np.full(k, alive.shape[1])], axis=1)
+        fractions = [c[0] / c[1] if c[1] else (0.0 if never else None) for c in counts]
+        return list(zip(fractions, by_layer))
+
+    def measure():
+        squares = [s.numpy() for s in grad_norms()]
+        norms, i = {}, 0
+        for name, vs in kernels:
+            total = sum(squares[i:i + len(vs)])
+            i += len(vs)
+            norms[name] = [math.sqrt(t) if math.isfinite(t) else float("nan") for t in total]
+        return norms, [f for f, _ in dead()]
+
+    return measure, dead, [name for name, _ in kernels]

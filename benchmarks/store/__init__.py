@@ -1,0 +1,22 @@
+"""The results store: one SQLite file, run identities and JSON conversion.
+
+- `sqlite`: `Store` (schema in its docstring), `DEFAULT_STORE`, `FINISHED`, `STATUSES`.
+- `identity`: `run_id`, `cell_id`, `canonical_json`, `code_versions`.
+- `jsonable`: `plain`, JSON-safe values.
+
+Example:
+
+>>> from benchmarks.store import Store
+>>> with Store("runs/zoo.sqlite") as store:
+...     store.statuses("demo")
+"""
+
+from benchmarks.store.sqlite import (
+    DEFAULT_STORE,
+    FINISHED,
+    RECORD_KEYS,
+    STATUSES,
+    Store,
+)
+
+__all__ = ["DEFAULT_STORE", "FINISHED", "RECORD_KEYS", "STATUSES", "Store"]
