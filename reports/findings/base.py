@@ -1,18 +1,13 @@
 """Findings: a claim, a rule computed from the runs, and its verdict.
 
-A rule is a function `rule(runs, epochs) -> Finding` registered under a claim
-id with `@finding("C6", title=...)`. Rules compare groups of runs with
-`compare_groups` (every seed counts; `reports.stats.compare` decides whether a
-difference exceeds seed noise) and turn the comparisons into a verdict with
-`decide`:
-
-- `supported`: at least one comparison favours the claim beyond seed noise,
-  none contradicts it, and those favouring it are at least as many as those
-  within noise;
-- `not supported`: at least one comparison contradicts the claim beyond seed
-  noise and none favours it;
-- `inconclusive`: anything else (mixed evidence, differences within noise,
-  fewer than two seeds per group, missing data).
+A rule is a function `rule(runs, epochs) -> Evidence` registered under a
+claim id with `@finding("C6", title=..., policy=MOST)`. Rules compare groups
+of runs with `compare_groups` (every seed counts; `reports.stats.compare`
+decides whether a difference exceeds seed noise) and return those checks,
+a summary, a table and a figure as `Evidence`; the decorator turns the
+checks into the `Finding`'s verdict with the claim's declared policy. The
+policy, and what a check, a guard and a premise are, is written once in
+`reports.findings.verdict`: no rule chooses its verdict.
 
 Each comparison is oriented so that side `a` is the one the claim says is
 better.
@@ -29,12 +24,33 @@ import numpy as np
 import pandas as pd
 
 from reports import stats
+from reports.findings.verdict import INCONCLUSIVE, POLICIES, VERDICTS, result, verdict
 
-VERDICTS = ("supported", "not supported", "inconclusive")
 FINDINGS: dict[str, Callable] = {}
 LOAD_ERRORS: dict[str, str] = {}  # rule module -> import error
 EVIDENCE_COLUMNS = ["comparison", "metric", "claim_side", "mean_a", "ci_a", "n_a", "other_side",
                     "mean_b", "ci_b", "n_b", "margin", "p", "result", "in_verdict"]
+
+
+@dataclasses.dataclass
+class Evidence:
+    """What a rule returns: its checks and their write-up, without a verdict.
+
+    Args:
+        summary: Sentences with the numbers behind the checks.
+        table: The comparisons (see `EVIDENCE_COLUMNS`) or any table.
+        figure: A matplotlib Figure, or None.
+        checks: What the claim asserts (see `reports.findings.verdict`).
+        guards: What the claim's side must not be worse at.
+        premises: What the test presupposes (`verdict.fact`).
+    """
+
+    summary: str
+    table: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    figure: object | None = None
+    checks: list = dataclasses.field(default_factory=list)
+    guards: list = dataclasses.field(default_factory=list)
+    premises: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -75,20 +91,32 @@ class Finding:
         return head
 
 
-def finding(claim: str, title: str):
-    """Registers `rule(runs, epochs) -> Finding` as the rule of `claim`.
+def finding(claim: str, title: str, policy: str):
+    """Registers `rule(runs, epochs) -> Evidence` as the rule of `claim`.
 
-    The rule may return a Finding with any claim/title: they are set from the
-    decorator. Registering a claim twice raises ValueError.
+    The registered function returns a `Finding` whose verdict is
+    `reports.findings.verdict.verdict(policy, ...)` of the rule's checks.
+
+    Args:
+        claim: Claim id, e.g. "C6".
+        title: The claim in a few words.
+        policy: `verdict.ALL` or `verdict.MOST` (documented in
+            `reports.findings.verdict`).
+
+    Raises:
+        ValueError: for a claim registered twice or an unknown policy.
 
     Example:
 
-    >>> @finding("C99", title="Bigger is better")
+    >>> @finding("C99", title="Bigger is better", policy=ALL)
     ... def bigger(runs, epochs):
     ...     checks = [compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8})]
-    ...     verdict, summary = decide(checks)
-    ...     return Finding("C99", "", verdict, summary, evidence_table(checks))
+    ...     return Evidence(tally(checks), evidence_table(checks), checks=checks)
     """
+    if policy not in POLICIES:
+        raise ValueError(f"The verdict policy of claim {claim!r} must be one of "
+                         f"{', '.join(POLICIES)} (see reports.findings.verdict). "
+                         f"Received: policy={policy!r}")
 
     def register(rule):
         if claim in FINDINGS:
@@ -99,10 +127,14 @@ def finding(claim: str, title: str):
         @functools.wraps(rule)
         def wrapped(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> Finding:
             out = rule(runs, epochs if epochs is not None else pd.DataFrame())
-            out.claim, out.title = claim, title
-            return out
+            if not isinstance(out, Evidence):
+                raise TypeError(f"The rule of {claim} must return an Evidence (its checks; "
+                                f"the verdict comes from policy {policy!r}). Received: "
+                                f"{type(out).__name__}")
+            return Finding(claim, title, verdict(policy, out.checks, out.guards, out.premises),
+                           out.summary, out.table, out.figure)
 
-        wrapped.claim, wrapped.title = claim, title
+        wrapped.claim, wrapped.title, wrapped.policy = claim, title, policy
         FINDINGS[claim] = wrapped
         return wrapped
 
@@ -127,7 +159,7 @@ def evaluate(claim: str, runs: pd.DataFrame, epochs: pd.DataFrame | None = None)
     try:
         return rule(runs, epochs)
     except Exception as e:  # noqa: BLE001 - reported on the page instead
-        return Finding(claim, rule.title, "inconclusive",
+        return Finding(claim, rule.title, INCONCLUSIVE,
                        f"The rule could not be computed from these runs: "
                        f"{type(e).__name__}: {e}.")
 
@@ -176,13 +208,6 @@ def plot_label(value) -> str:
     return str(value)
 
 
-def result(c: stats.Comparison) -> str:
-    """"for", "against", "noise" or "too few seeds" for a comparison oriented
-    with the claim's side as `a`."""
-    return {"a better": "for", "b better": "against", "within noise": "noise"}.get(
-        c.outcome, "too few seeds")
-
-
 def evidence_table(checks: list[stats.Comparison], in_verdict: bool = True) -> pd.DataFrame:
     """One row per comparison: both sides' mean and 95% CI half width, counts,
     the margin in the claim's favour, Welch p, the result, and whether the
@@ -197,33 +222,6 @@ def evidence_table(checks: list[stats.Comparison], in_verdict: bool = True) -> p
                      "margin": sign * c.diff, "p": c.p, "result": result(c),
                      "in_verdict": in_verdict})
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
-
-
-def decide(checks: list[stats.Comparison], what: str = "comparisons") -> tuple[str, str]:
-    """The verdict (see the module docstring) and a summary of the comparisons.
-
-    Returns:
-        `(verdict, summary)`; the summary's first sentence counts the
-        results, the next ones are the comparisons' own sentences.
-    """
-    results = [result(c) for c in checks]
-    n_for, n_against = results.count("for"), results.count("against")
-    n_noise, n_few = results.count("noise"), results.count("too few seeds")
-    if not checks or n_few == len(checks):
-        verdict = "inconclusive"
-    elif n_against and not n_for:
-        verdict = "not supported"
-    elif n_for and not n_against and n_for >= n_noise:
-        verdict = "supported"
-    else:
-        verdict = "inconclusive"
-    if not checks:
-        head = f"No {what} could be made from these runs"
-    else:
-        head = (f"{n_for} of {len(checks)} {what} favour the claim beyond seed noise, "
-                f"{n_against} contradict it, {n_noise} are within noise"
-                + (f", {n_few} have fewer than 2 seeds per side" if n_few else ""))
-    return verdict, head + ". " + " ".join(c.sentence() for c in checks)
 
 
 def never_as(penalty: float) -> Callable[[pd.Series], pd.Series]:

@@ -5,16 +5,18 @@ Runs are labelled "logistic" (the `logistic` model, or an `mlp` of depth 0),
 activation). The non-linear MLP must beat both beyond seed noise; the linear
 MLP must not beat logistic regression beyond noise by more than `MARGIN`
 test accuracy (a stack of linear layers is still a linear classifier, so it
-can at most match it).
+can at most match it): a guard, its margin applied by `verdict.tolerate`.
+Policy `ALL`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, NOT_SUPPORTED, bar_figure, compare_labels,
-                                     decide_all, evidence, fmt, label_runs, summary_table)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (bar_figure, compare_labels, evidence, fmt, label_runs,
+                                     summary_table)
+from reports.findings.verdict import ALL, tolerate
 
 TITLE = "Without a non-linear activation a deep network is no better than a linear model"
 METRIC = "test_accuracy"
@@ -32,24 +34,18 @@ def _label(row: pd.Series):
     return "linear MLP" if str(row.get("activation")) == "linear" else "non-linear MLP"
 
 
-@finding("C1", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+@finding("C1", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     groups = label_runs(runs, _label)
     order = [g for g in ORDER if g in set(groups["group"])]
     nl_lin = compare_labels(groups, "non-linear MLP", "linear MLP", METRIC)
     nl_log = compare_labels(groups, "non-linear MLP", "logistic", METRIC)
     log_lin = compare_labels(groups, "logistic", "linear MLP", METRIC)
-    result = decide_all([nl_lin, nl_log])
-    linear_gains = log_lin.outcome == "b better" and -log_lin.diff > MARGIN
-    if linear_gains and result != INCONCLUSIVE:
-        result = NOT_SUPPORTED
-    elif log_lin.outcome == "inconclusive":
-        result = INCONCLUSIVE
     summary = (f"Test accuracy: logistic {fmt(log_lin.mean_a)}, linear MLP "
                f"{fmt(log_lin.mean_b)}, non-linear MLP {fmt(nl_lin.mean_a)}. "
                f"{nl_lin.sentence()} {nl_log.sentence()} Linear MLP vs logistic (must not be "
                f"better by more than {MARGIN}): {log_lin.sentence()}")
     table = summary_table(groups, [METRIC, "final_loss"], order)
     figure = bar_figure(groups, METRIC, "C1: test accuracy", order) if order else None
-    return Finding("C1", TITLE, result, summary, evidence(table, [nl_lin, nl_log, log_lin]),
-                   figure)
+    return Evidence(summary, evidence(table, [nl_lin, nl_log, log_lin]), figure,
+                    checks=[nl_lin, nl_log], guards=[tolerate(log_lin, MARGIN)])

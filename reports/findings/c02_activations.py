@@ -8,6 +8,8 @@ pooled ReLU family (relu, leaky_relu, elu, ...), over every seed:
   last-layer gradient-norm ratio from 1 (lower is better; a vanishing
   gradient gives a ratio far below 1);
 - training loss after the suite's epochs (`final_loss`, lower is better).
+
+Policy `MOST`: the claim is about a family (each saturating activation).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from reports import plots
-from reports.findings.base import Finding, compare_groups, decide, evidence_table, finding
+from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.verdict import MOST, tally
 
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
 RELU_FAMILY = ("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "relu6", "mish")
@@ -24,15 +27,14 @@ FLOW = "|log10 grad_ratio|"
 
 
 @finding("C2", title="Sigmoid and tanh make gradients vanish in deep networks; ReLU-family "
-                     "activations keep them flowing")
-def gradients_vanish(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+                     "activations keep them flowing", policy=MOST)
+def gradients_vanish(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     present = set(runs["activation"]) if "activation" in runs else set()
     saturating = [a for a in SATURATING if a in present]
     relu = [a for a in RELU_FAMILY if a in present]
     if not saturating or not relu:
-        return Finding("C2", "", "inconclusive",
-                       f"Needs at least one saturating activation ({', '.join(SATURATING)}) and "
-                       f"one ReLU-family activation; the runs have {sorted(present)}.")
+        return Evidence(f"Needs at least one saturating activation ({', '.join(SATURATING)}) "
+                        f"and one ReLU-family activation; the runs have {sorted(present)}.")
     ratio = pd.to_numeric(runs.get("grad_ratio"), errors="coerce").astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         runs = runs.assign(**{FLOW: np.abs(np.log10(ratio.where(ratio > 0)))})
@@ -44,9 +46,8 @@ def gradients_vanish(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                                      higher=False))
         checks.append(compare_groups(runs, "final_loss", family, {"activation": act},
                                      (name, act), higher=False))
-    verdict, summary = decide(checks)
     order = relu + saturating
     figure = plots.panels(runs, "activation", [FLOW, "final_loss"], order=order,
                           title="Gradient flow (distance of first/last-layer norm ratio from 1, "
                                 "log10) and final training loss")
-    return Finding("C2", "", verdict, summary, evidence_table(checks), figure)
+    return Evidence(tally(checks), evidence_table(checks), figure, checks=checks)

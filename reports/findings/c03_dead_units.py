@@ -6,33 +6,34 @@ never dead *by construction* (the harness records 0.0 for them): their dead
 fraction says nothing. What can be compared is, at the high learning rate that
 makes ReLU units die, the outcome (test accuracy) of leaky ReLU / ELU vs ReLU
 (a diverged run has NaN weights: its test accuracy counts as 0). The claim is
-supported when the ReLU dead fraction at the highest rate is at least
-`MIN_DEAD` and above the lowest rate's beyond seed noise, and no alternative
-activation does worse than ReLU there beyond noise.
+supported when the ReLU dead fraction at the highest rate is above the
+lowest rate's beyond seed noise and at least `MIN_DEAD` (`verdict.at_least`:
+a real but smaller increase is not dying), and no alternative activation does
+worse than ReLU there beyond noise (guards; having an alternative is a
+premise). Policy `ALL`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, NOT_SUPPORTED, bar_figure, compare_labels,
-                                     decide_all, evidence, fmt, label_runs, new_figure,
-                                     summary_table)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (bar_figure, compare_labels, evidence, fmt, label_runs,
+                                     new_figure, summary_table)
+from reports.findings.verdict import ALL, at_least, fact
 
 TITLE = "ReLU units can die; leaky ReLU / ELU keep units alive"
 MIN_DEAD = 0.05
 ALIVE_BY_CONSTRUCTION = ("leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softplus")
 
 
-@finding("C3", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+@finding("C3", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "learning_rate" not in runs or "activation" not in runs:
-        return Finding("C3", TITLE, INCONCLUSIVE, "Needs runs with learning_rate and "
-                       "activation axes.")
+        return Evidence("Needs runs with learning_rate and activation axes.")
     lrs = sorted(pd.to_numeric(runs["learning_rate"], errors="coerce").dropna().unique())
     if len(lrs) < 2:
-        return Finding("C3", TITLE, INCONCLUSIVE, "Needs at least two learning rates.")
+        return Evidence("Needs at least two learning rates.")
     low, high = lrs[0], lrs[-1]
 
     def label(row):
@@ -53,9 +54,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
     alts = sorted({a for a in runs["activation"].astype(str) if a in ALIVE_BY_CONSTRUCTION})
     guards = [compare_labels(groups, f"{alt} @ high lr", relu_hi, "test_accuracy")
               for alt in alts]
-    result = decide_all([dying], guards) if alts else INCONCLUSIVE
-    if result != INCONCLUSIVE and dying.outcome == "a better" and dying.mean_a < MIN_DEAD:
-        result = NOT_SUPPORTED
+    has_alternative = fact(bool(alts), "The runs have an activation other than ReLU.")
     summary = (f"ReLU dead-unit fraction {fmt(dying.mean_a)} at lr={fmt(high)} vs "
                f"{fmt(dying.mean_b)} at lr={fmt(low)} ({dying.outcome}; dying counts when it "
                f"is >= {MIN_DEAD} and beyond seed noise). Leaky ReLU / ELU units are never dead "
@@ -70,7 +69,9 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                    "leaky/elu)", present, ax=axes[0])
         bar_figure(groups, "test_accuracy", "C3: test accuracy", present, ax=axes[1])
         figure = fig
-    return Finding("C3", TITLE, result, summary, evidence(table, [dying] + guards), figure)
+    return Evidence(summary, evidence(table, [dying] + guards), figure,
+                    checks=[at_least(dying, MIN_DEAD)], guards=guards,
+                    premises=[has_alternative])
 
 
 def _diverged(groups: pd.DataFrame) -> str:

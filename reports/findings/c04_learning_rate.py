@@ -1,21 +1,26 @@
 """C4: a larger learning rate learns faster at first but can overshoot or diverge;
 a tiny one is slow.
 
-Two comparisons over every seed: (1) the rate with the lowest mean loss after
-one epoch beats the smallest rate on that loss ("a tiny one is slow, a larger
-one learns faster at first"); (2) the rate with the lowest mean final loss
-beats the largest rate on final loss, or the largest rate diverged in some
-seed ("too large overshoots or diverges"). A diverged run's loss counts as the
-worst finite loss of the suite (a lower bound of how bad it was).
+Two comparisons over every seed: (1) of the rates above the smallest, the one
+with the lowest mean loss after one epoch beats the smallest rate on that loss
+("a tiny one is slow, a larger one learns faster at first"); (2) of the rates
+below the largest, the one with the lowest mean final loss beats the largest
+rate on final loss ("too large overshoots"), unless the largest rate diverged
+in some seed, which is the overshoot itself (the comparison is then shown but
+does not decide). A diverged run's loss counts as the worst finite loss of
+the suite (a lower bound of how bad it was). Policy `ALL`: a smallest or a
+largest rate that is best beyond noise contradicts the claim, one best only
+within noise leaves it inconclusive.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, NOT_SUPPORTED, compare_labels, decide_all,
-                                     evidence, fmt, label_runs, new_figure, summary_table)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (compare_labels, evidence, fmt, label_runs, new_figure,
+                                     summary_table)
+from reports.findings.verdict import ALL
 
 TITLE = "A larger learning rate learns faster at first but can overshoot; a tiny one is slow"
 
@@ -27,10 +32,10 @@ def _with_divergence_penalty(groups: pd.DataFrame, metric: str) -> pd.DataFrame:
     return groups.assign(**{metric: penalized})
 
 
-@finding("C4", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+@finding("C4", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "learning_rate" not in runs:
-        return Finding("C4", TITLE, INCONCLUSIVE, "Needs runs with a learning_rate axis.")
+        return Evidence("Needs runs with a learning_rate axis.")
     groups = label_runs(runs, lambda r: f"lr={float(r['learning_rate']):g}"
                         if pd.notna(r["learning_rate"]) else None)
     groups = groups.assign(lr=pd.to_numeric(groups["learning_rate"], errors="coerce"))
@@ -42,24 +47,18 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
     table = summary_table(groups, ["epoch1_loss", "final_loss"], order)
     table.insert(1, "learning_rate", [float(g[3:]) for g in table["group"]])
     if len(order) < 3:
-        return Finding("C4", TITLE, INCONCLUSIVE, f"Needs at least 3 learning rates; got "
-                       f"{len(order)}.", table, _figure(table))
-    early = table.dropna(subset=["epoch1_loss_mean"])
-    final = table.dropna(subset=["final_loss_mean"])
+        return Evidence(f"Needs at least 3 learning rates; got {len(order)}.", table,
+                        _figure(table))
+    tiny, top = order[0], order[-1]
+    early = table[table["group"] != tiny].dropna(subset=["epoch1_loss_mean"])
+    final = table[table["group"] != top].dropna(subset=["final_loss_mean"])
     if early.empty or final.empty:
-        return Finding("C4", TITLE, INCONCLUSIVE, "No finite losses recorded.", table,
-                       _figure(table))
+        return Evidence("No finite losses recorded.", table, _figure(table))
     fastest = early.loc[early["epoch1_loss_mean"].idxmin(), "group"]
     best = final.loc[final["final_loss_mean"].idxmin(), "group"]
-    tiny, top = order[0], order[-1]
     slow = compare_labels(groups, fastest, tiny, "epoch1_loss")
     over = compare_labels(groups, best, top, "final_loss")
     n_div = int((groups.loc[groups["group"] == top, "status"] == "diverged").sum())
-    # Divergence at the largest rate is itself the overshoot; otherwise its final
-    # loss must be worse than the best rate's beyond noise.
-    result = decide_all([slow] if n_div else [slow, over])
-    if fastest == tiny or (best == top and not n_div):
-        result = NOT_SUPPORTED
     diverged = table[table["diverged"] > 0] if "diverged" in table else table.iloc[0:0]
     div_text = ("Diverged runs: " + ", ".join(f"{r.group}: {int(r.diverged)}"
                                               for r in diverged.itertuples()) + "."
@@ -68,7 +67,10 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                f"{fmt(slow.mean_a)} at {fastest} ({slow.outcome}); final loss "
                f"{fmt(over.mean_a)} at {best} vs {fmt(over.mean_b)} at the largest {top} "
                f"({over.outcome}). {div_text}")
-    return Finding("C4", TITLE, result, summary, evidence(table, [slow, over]), _figure(table))
+    # Divergence at the largest rate is itself the overshoot; otherwise its final
+    # loss must be worse than the best other rate's beyond noise.
+    checks, side = ([slow], [over]) if n_div else ([slow, over], [])
+    return Evidence(summary, evidence(table, checks, side), _figure(table), checks=checks)
 
 
 def _figure(table: pd.DataFrame):

@@ -9,6 +9,8 @@ counts as the largest), over every seed, on the four things the claim says:
   (`loss_roughness`, mean |second difference| of the per-epoch loss);
 - updates: at equal epochs the largest (full) batch, making the fewest
   updates, ends with a lower test accuracy.
+
+Policy `MOST`: the trade-off has four sides, each a check.
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ from __future__ import annotations
 import pandas as pd
 
 from reports import plots
-from reports.findings.base import Finding, compare_groups, decide, evidence_table, finding
+from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.verdict import MOST, tally
 
 ACCURACY = ("test_accuracy", "final_val_accuracy", "final_accuracy")
 
 
 @finding("C5", title="Mini-batches trade noise for speed: small batches are slow and noisy, "
-                     "large batches fast and smooth but make few updates")
-def batches_trade_noise_for_speed(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+                     "large batches fast and smooth but make few updates", policy=MOST)
+def batches_trade_noise_for_speed(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if "batch_size" not in runs or runs["batch_size"].nunique() < 2:
-        return Finding("C5", "", "inconclusive", "Needs at least two batch sizes.")
+        return Evidence("Needs at least two batch sizes.")
     order = plots.order_values(runs["batch_size"].dropna().tolist())
     small, large = order[0], order[-1]
     a_small, a_large = {"batch_size": small}, {"batch_size": large}
@@ -38,9 +41,8 @@ def batches_trade_noise_for_speed(runs: pd.DataFrame, epochs: pd.DataFrame) -> F
         compare_groups(runs, "loss_roughness", a_large, a_small, names_large, higher=False),
         compare_groups(runs, accuracy, a_small, a_large, names_small, higher=True),
     ]
-    verdict, summary = decide(checks)
     figure = plots.panels(runs, "batch_size",
                           ["samples_per_sec", "wall_time", "loss_roughness", accuracy],
                           order=order, title="Batch size: throughput, wall time, loss "
                                              "roughness and accuracy (mean, 95% CI)")
-    return Finding("C5", "", verdict, summary, evidence_table(checks), figure)
+    return Evidence(tally(checks), evidence_table(checks), figure, checks=checks)

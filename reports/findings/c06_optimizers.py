@@ -8,7 +8,7 @@ penalty never exaggerates a gap), and as inf in the tables. When the suite
 also sweeps the learning rate, only the optimizers' default rates
 (`learning_rate` None) are compared, as the claim says. Seconds to target are
 shown beside (a never-reached run counts as the longest wall time in the
-suite) but do not decide the verdict.
+suite) but do not decide the verdict. Policy `MOST`: one check per optimizer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from reports import plots
-from reports.findings.base import Finding, compare_groups, decide, evidence_table, finding
+from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.verdict import MOST, tally
 
 PLAIN = "sgd"
 CLAIMED = ("momentum", "nesterov", "rmsprop", "adam", "adamw", "nadam", "adamax")
@@ -30,21 +31,18 @@ def _defaults_only(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 @finding("C6", title="Momentum and adaptive optimizers reach a target accuracy in fewer "
-                     "epochs than plain SGD")
-def optimizers_converge_faster(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+                     "epochs than plain SGD", policy=MOST)
+def optimizers_converge_faster(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if "optimizer" not in runs or PLAIN not in set(runs["optimizer"]):
-        return Finding("C6", "", "inconclusive",
-                       "The runs have no plain `sgd` optimizer to compare with.")
+        return Evidence("The runs have no plain `sgd` optimizer to compare with.")
     has_target = "target_reached" in runs and runs["target_reached"].notna().any()
     if not has_target:
         configured = "target" in runs and runs["target"].map(
             lambda t: isinstance(t, str) and t not in ("", "null")).any()
         if configured:
-            return Finding("C6", "", "inconclusive",
-                           "No finished run recorded its time to the target yet.")
-        return Finding("C6", "", "inconclusive",
-                       "The suite sets no target, so epochs to target cannot be compared. Add "
-                       "`target = {metric = \"val_accuracy\", value = 0.9}` to the suite.")
+            return Evidence("No finished run recorded its time to the target yet.")
+        return Evidence("The suite sets no target, so epochs to target cannot be compared. Add "
+                        "`target = {metric = \"val_accuracy\", value = 0.9}` to the suite.")
     runs = _defaults_only(runs)
     max_epochs = pd.to_numeric(runs.get("epochs"), errors="coerce").max()
     if not np.isfinite(max_epochs):
@@ -58,7 +56,7 @@ def optimizers_converge_faster(runs: pd.DataFrame, epochs: pd.DataFrame) -> Find
                              higher=False) for o in claimed]
     seconds = [compare_groups(runs, "seconds_to_target", {"optimizer": o},
                               {"optimizer": PLAIN}, higher=False) for o in claimed]
-    verdict, summary = decide(checks, "optimizer comparisons (epochs to target)")
+    summary = tally(checks, "optimizer comparisons (epochs to target)")
     reached = runs.groupby("optimizer")["target_reached"].agg(
         lambda s: f"{int((s == True).sum())}/{len(s)}")  # noqa: E712
     evidence = pd.concat([evidence_table(checks), evidence_table(seconds, in_verdict=False)],
@@ -79,4 +77,4 @@ def optimizers_converge_faster(runs: pd.DataFrame, epochs: pd.DataFrame) -> Find
             figure.axes[0].legend(fontsize="small")
     if figure is None:
         figure = plots.panels(runs, "optimizer", ["epochs_to_target", "seconds_to_target"])
-    return Finding("C6", "", verdict, summary, evidence, figure)
+    return Evidence(summary, evidence, figure, checks=checks)

@@ -11,8 +11,8 @@ are compared too and shown, but only the final model's gap decides: an
 unregularized model trained to the end is the one that overfits, and the gap
 at its best epoch would credit it with early stopping it did not do. The
 claim is about a model that overfits: when the unregularized runs show no gap
-beyond seed noise (the 95% CI of their gap includes 0) the finding is
-inconclusive.
+beyond seed noise (the 95% CI of their gap includes 0) the premise fails and
+the finding is inconclusive. Policy `MOST`: one check per regularizer.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import json
 import pandas as pd
 
 from reports import plots, stats
-from reports.findings.base import Finding, compare_groups, decide, evidence_table, finding
+from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.verdict import MOST, fact, tally
 
 NONE = "none"
 
@@ -55,15 +56,14 @@ def regularization(row: pd.Series) -> str:
 
 
 @finding("C7", title="Regularization narrows the gap between training and validation "
-                     "performance when a model overfits")
-def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+                     "performance when a model overfits", policy=MOST)
+def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty:
-        return Finding("C7", "", "inconclusive", "No runs.")
+        return Evidence("No runs.")
     runs = runs.assign(regularization=runs.apply(regularization, axis=1))
     labels = [v for v in plots.order_values(runs["regularization"].tolist()) if v != NONE]
     if NONE not in set(runs["regularization"]) or not labels:
-        return Finding("C7", "", "inconclusive",
-                       "Needs unregularized runs (\"none\") and at least one regularizer.")
+        return Evidence("Needs unregularized runs (\"none\") and at least one regularizer.")
     accuracy = "best_val_accuracy" if "best_val_accuracy" in runs else "final_val_accuracy"
     gap = ("gen_gap_final" if "gen_gap_final" in runs and runs["gen_gap_final"].notna().any()
            else "gen_gap")
@@ -72,10 +72,10 @@ def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Find
     side = [compare_groups(runs, metric, {"regularization": v}, {"regularization": NONE})
             for metric in dict.fromkeys(["gen_gap", accuracy]) if metric in runs and metric != gap
             for v in labels]
-    verdict, summary = decide(checks, "regularizer comparisons (generalization gap)")
+    summary = tally(checks, "regularizer comparisons (generalization gap)")
     base = stats.summarize(runs.loc[runs["regularization"] == NONE, gap])
-    if verdict != "inconclusive" and not base["ci_low"] > 0:
-        verdict = "inconclusive"
+    overfits = fact(base["ci_low"] > 0, "The unregularized model overfits beyond seed noise.")
+    if not base["ci_low"] > 0:
         summary = (f"The unregularized model does not overfit beyond seed noise (gap "
                    f"{base['mean']:.3g}, 95% CI {base['ci_low']:.3g} to {base['ci_high']:.3g}), "
                    f"so the claim is not tested. " + summary)
@@ -85,4 +85,4 @@ def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Find
                           order=[NONE] + labels,
                           title="Generalization gap and validation accuracy by regularization "
                                 "(mean, 95% CI)")
-    return Finding("C7", "", verdict, summary, evidence, figure)
+    return Evidence(summary, evidence, figure, checks=checks, premises=[overfits])

@@ -7,6 +7,7 @@ is a scale under test. Each scale must end with a higher training loss than
 the best standard initializer, beyond seed noise; a diverged run counts as
 the worst finite loss of the suite. The log10 ratio of the first to the last
 layer's gradient norm (0 = balanced) is shown as the signal-flow evidence.
+Policy `ALL`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, decide_all,
-                                     evidence, fmt, label_runs, new_figure, summary_table, values)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (bar_figure, compare_labels, evidence, fmt, label_runs,
+                                     new_figure, summary_table, values)
+from reports.findings.verdict import ALL
 
 TITLE = "Weight initialization scale matters; Glorot / He keep signals stable"
 STANDARD = ("glorot", "he_", "lecun")
@@ -26,10 +28,10 @@ def _is_standard(name: str) -> bool:
     return str(name).startswith(STANDARD) and ":" not in str(name)
 
 
-@finding("C9", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+@finding("C9", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "initializer" not in runs:
-        return Finding("C9", TITLE, INCONCLUSIVE, "Needs runs with an initializer axis.")
+        return Evidence("Needs runs with an initializer axis.")
     groups = label_runs(runs, lambda r: str(r["initializer"]))
     loss = pd.to_numeric(groups.get("final_loss"), errors="coerce")
     if "status" in groups:
@@ -41,12 +43,10 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
     standard = [n for n in names if _is_standard(n)]
     scaled = [n for n in names if not _is_standard(n)]
     if not standard or not scaled:
-        return Finding("C9", TITLE, INCONCLUSIVE, f"Needs a Glorot/He initializer and a scaled "
-                       f"one; got {names}.", table)
+        return Evidence(f"Needs a Glorot/He initializer and a scaled one; got {names}.", table)
     means = {n: values(groups, n, "final_loss").mean() for n in standard}
     best = min(standard, key=lambda n: means[n] if np.isfinite(means[n]) else np.inf)
     checks = [compare_labels(groups, best, n, "final_loss") for n in scaled]
-    result = decide_all(checks)
     flow = {r["group"]: r["log10_grad_ratio_mean"] for _, r in table.iterrows()}
     summary = ("Final training loss: " + ", ".join(
         f"{n} {fmt(values(groups, n, 'final_loss').mean())}" for n in names)
@@ -59,4 +59,4 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                ax=axes[0])
     bar_figure(groups, "log10_grad_ratio", "C9: log10 first/last layer gradient norm", names,
                ax=axes[1])
-    return Finding("C9", TITLE, result, summary, evidence(table, checks), fig)
+    return Evidence(summary, evidence(table, checks), fig, checks=checks)

@@ -3,40 +3,39 @@ constant rate.
 
 The decaying schedule with the best mean test accuracy is compared with the
 constant rate (that comparison decides); every other schedule's comparison is
-shown beside it.
+shown beside it. Policy `ALL`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, decide_all,
-                                     evidence, fmt, is_off, label_runs, summary_table, values)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (bar_figure, compare_labels, evidence, fmt, is_off,
+                                     label_runs, summary_table, values)
+from reports.findings.verdict import ALL
 
 TITLE = "A decaying learning-rate schedule beats a constant rate"
 METRIC = "test_accuracy"
 
 
-@finding("C10", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+@finding("C10", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "schedule" not in runs:
-        return Finding("C10", TITLE, INCONCLUSIVE, "Needs runs with a schedule axis.")
+        return Evidence("Needs runs with a schedule axis.")
     groups = label_runs(runs, lambda r: "constant" if is_off(r["schedule"])
                         else str(r["schedule"]))
     names = list(dict.fromkeys(groups["group"]))
     decaying = [n for n in names if n != "constant"]
     table = summary_table(groups, [METRIC, "test_loss", "final_val_loss"], names)
     if "constant" not in names or not decaying:
-        return Finding("C10", TITLE, INCONCLUSIVE, f"Needs a constant and a decaying "
-                       f"schedule; got {names}.", table)
+        return Evidence(f"Needs a constant and a decaying schedule; got {names}.", table)
     best = max(decaying, key=lambda n: values(groups, n, METRIC).mean()
                if values(groups, n, METRIC).notna().any() else -1.0)
     main = compare_labels(groups, best, "constant", METRIC)
     side = [compare_labels(groups, n, "constant", METRIC) for n in decaying if n != best]
-    result = decide_all([main])
     summary = (f"Test accuracy: " + ", ".join(
         f"{n} {fmt(values(groups, n, METRIC).mean())}" for n in names)
         + f". Best decaying schedule: {main.sentence()}")
     figure = bar_figure(groups, METRIC, "C10: test accuracy by schedule", names)
-    return Finding("C10", TITLE, result, summary, evidence(table, [main], side), figure)
+    return Evidence(summary, evidence(table, [main], side), figure, checks=[main])

@@ -1,12 +1,20 @@
-"""C11: standardizing input features speeds up training."""
+"""C11: standardizing input features speeds up training.
+
+Standardized vs raw features on two checks: epochs to the target (never reached
+= epochs + 1) and final training loss, which tells them apart when both reach
+the target as soon. Policy `MOST`: one check beyond noise in favour with the
+other within noise supports the claim; the two disagreeing beyond noise is
+inconclusive.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, curves_figure, evidence, fmt, is_off,
-                                     label_runs, speed_comparison, summary_table, target_value)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (curves_figure, evidence, fmt, is_off, label_runs,
+                                     speed_checks, summary_table, target_value)
+from reports.findings.verdict import MOST
 
 TITLE = "Standardizing input features speeds up training"
 RAW, STD = "raw features", "standardized"
@@ -19,14 +27,12 @@ def _label(row: pd.Series):
     return STD if "standard" in str(pipeline) else None
 
 
-@finding("C11", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
-    """Standardized vs raw features: epochs to the target (never reached =
-    epochs + 1) beyond noise, else final training loss beyond noise."""
+@finding("C11", title=TITLE, policy=MOST)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty:
-        return Finding("C11", TITLE, INCONCLUSIVE, "No runs.")
+        return Evidence("No runs.")
     groups = label_runs(runs, _label)
-    result, checks = speed_comparison(groups, STD, RAW)
+    checks = speed_checks(groups, STD, RAW)
     order = [g for g in (RAW, STD) if g in set(groups["group"])]
     table = summary_table(groups, ["target_epoch", "final_loss", "test_accuracy"], order)
     to_target, by_loss = checks
@@ -36,4 +42,4 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                f"{fmt(by_loss.mean_b)} ({by_loss.outcome}).")
     figure = curves_figure(epochs, groups, "val_accuracy", "C11: validation accuracy",
                            target_value(runs))
-    return Finding("C11", TITLE, result, summary, evidence(table, checks), figure)
+    return Evidence(summary, evidence(table, checks), figure, checks=checks)

@@ -2,17 +2,17 @@
 
 Epochs to the suite's validation-accuracy target decide (a run that never
 reached it counts as `epochs + 1`); the two losses have different scales, so
-their values are never compared, only accuracy.
+their values are never compared, only accuracy (shown beside). Policy `ALL`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (INCONCLUSIVE, compare_labels, curves_figure, decide_all,
-                                     evidence, fmt, is_off, label_runs, summary_table,
-                                     target_comparison, target_value)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (compare_labels, curves_figure, evidence, fmt, is_off,
+                                     label_runs, summary_table, target_comparison, target_value)
+from reports.findings.verdict import ALL
 
 TITLE = "For classification, cross-entropy trains faster than mean squared error"
 CE, MSE = "cross-entropy", "mse"
@@ -26,14 +26,13 @@ def _label(row: pd.Series):
     return MSE if name in ("mse", "mean_squared_error") else None
 
 
-@finding("C12", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+@finding("C12", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty:
-        return Finding("C12", TITLE, INCONCLUSIVE, "No runs.")
+        return Evidence("No runs.")
     groups = label_runs(runs, _label)
     speed = target_comparison(groups, CE, MSE)
     acc = compare_labels(groups, CE, MSE, "test_accuracy")
-    result = decide_all([speed])
     order = [g for g in (CE, MSE) if g in set(groups["group"])]
     table = summary_table(groups, ["target_epoch", "test_accuracy"], order)
     summary = (f"Epochs to validation accuracy {fmt(target_value(runs))} (never = epochs + 1): "
@@ -42,4 +41,4 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
                f"{fmt(acc.mean_b)}.")
     figure = curves_figure(epochs, groups, "val_accuracy", "C12: validation accuracy",
                            target_value(runs))
-    return Finding("C12", TITLE, result, summary, evidence(table, [speed], [acc]), figure)
+    return Evidence(summary, evidence(table, [speed], [acc]), figure, checks=[speed])

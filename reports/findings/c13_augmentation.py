@@ -3,16 +3,18 @@
 Caveat, stated in the summary: Keras measures training accuracy on the
 augmented batches, so part of a narrower gap can come from harder training
 batches; the test accuracy condition guards against a gap that narrows only
-because training got worse.
+because training got worse. Policy `ALL`: the gap is the check, test accuracy
+a guard.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, finding
-from reports.findings.groups import (bar_figure, compare_labels, decide_all, evidence, fmt, is_off,
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (bar_figure, compare_labels, evidence, fmt, is_off,
                                      label_runs, new_figure, summary_table)
+from reports.findings.verdict import ALL
 
 TITLE = "Data augmentation reduces overfitting on small image sets"
 PLAIN, AUG = "no augmentation", "augmentation"
@@ -23,16 +25,13 @@ def _label(row: pd.Series) -> str:
     return PLAIN if is_off(pipeline) or str(pipeline) == "identity" else AUG
 
 
-@finding("C13", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
-    """Generalization gap narrower with augmentation beyond noise, and test
-    accuracy not worse beyond noise."""
+@finding("C13", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     groups = label_runs(runs, _label) if not runs.empty else runs.assign(group=[])
     gap = compare_labels(groups, AUG, PLAIN, "gen_gap", higher=False)
     acc = compare_labels(groups, AUG, PLAIN, "test_accuracy")
     order = [g for g in (PLAIN, AUG) if g in set(groups.get("group", []))]
     table = summary_table(groups, ["gen_gap", "test_accuracy", "best_epoch"], order)
-    result = decide_all([gap], [acc])
     summary = (f"Generalization gap (train - val accuracy at the best epoch) "
                f"{fmt(gap.mean_a)} with augmentation vs {fmt(gap.mean_b)} without "
                f"({gap.outcome}); test accuracy {fmt(acc.mean_a)} vs {fmt(acc.mean_b)} "
@@ -43,4 +42,4 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
         bar_figure(groups, "gen_gap", "C13: generalization gap", order, ax=axes[0])
         bar_figure(groups, "test_accuracy", "C13: test accuracy", order, ax=axes[1])
         figure = fig
-    return Finding("C13", TITLE, result, summary, evidence(table, [gap, acc]), figure)
+    return Evidence(summary, evidence(table, [gap, acc]), figure, checks=[gap], guards=[acc])

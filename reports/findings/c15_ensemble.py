@@ -7,7 +7,7 @@ seeds' probabilities are averaged; the ensemble's test accuracy is compared
 with the members' accuracies. Seed noise is the spread of the members: the
 ensemble beats its average member only when it is above the upper end of the
 95% confidence interval of the mean member accuracy, and loses to it only
-below the lower end.
+below the lower end. Each cell is one check (a `verdict.Fact`); policy `ALL`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from reports import stats
-from reports.findings.base import Finding, finding
-from reports.findings.groups import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, fmt, new_figure
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import fmt, new_figure
+from reports.findings.verdict import ALL, Fact
 
 TITLE = "An ensemble of networks beats its average member"
 
@@ -61,22 +62,15 @@ def ensemble_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@finding("C15", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
-    """Ensemble accuracy above the members' 95% CI in every cell: supported;
-    below it in some cell: not supported; otherwise (within the members' seed
-    noise) inconclusive."""
+@finding("C15", title=TITLE, policy=ALL)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     table = ensemble_table(runs)
     if table.empty:
-        return Finding("C15", TITLE, INCONCLUSIVE, "Need at least two members of one cell "
-                       "with recorded test predictions (suite option record_predictions = "
-                       "true).", table, None)
-    if bool(table["beyond_noise"].all()):
-        result = SUPPORTED
-    elif bool((table["ensemble"] < table["member_ci_low"]).any()):
-        result = NOT_SUPPORTED
-    else:
-        result = INCONCLUSIVE
+        return Evidence("Need at least two members of one cell with recorded test "
+                        "predictions (suite option record_predictions = true).", table)
+    checks = [Fact("a better" if r.beyond_noise else "b better" if r.ensemble < r.member_ci_low
+                   else "within noise", f"cell {r.cell_id}: ensemble vs the members' 95% CI")
+              for r in table.itertuples()]
     summary = "; ".join(
         f"ensemble of {int(r.members)}: {fmt(r.ensemble)} test accuracy vs mean member "
         f"{fmt(r.member_mean)} +- {fmt(r.member_std)} (upper 95% CI {fmt(r.member_ci_high)}, "
@@ -94,4 +88,4 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
     ax.set_ylabel("test accuracy")
     ax.set_title("C15: ensemble vs its members", fontsize=9)
     ax.legend(fontsize=8)
-    return Finding("C15", TITLE, result, summary, table, fig)
+    return Evidence(summary, table, fig, checks=checks)

@@ -3,18 +3,20 @@ labels (accuracy at an equal label budget).
 
 For each label budget (`train_samples`), the pre-trained then fine-tuned runs
 are compared with the from-scratch runs on test accuracy over every seed; the
-comparisons are combined with `reports.findings.base.decide` (supported when
-at least one budget favours transfer beyond seed noise, none contradicts it,
-and those favouring it are at least as many as those within noise).
+comparisons are combined with policy `MOST` (`reports.findings.verdict`:
+supported when at least one budget favours transfer beyond seed noise, none
+contradicts it, and those favouring it are at least as many as those within
+noise).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.findings.base import Finding, decide, finding
-from reports.findings.groups import (INCONCLUSIVE, bar_figure, compare_labels, evidence, fmt,
-                                     is_off, label_runs, summary_table)
+from reports.findings.base import Evidence, finding
+from reports.findings.groups import (bar_figure, compare_labels, evidence, fmt, is_off,
+                                     label_runs, summary_table)
+from reports.findings.verdict import MOST, tally
 
 TITLE = "Transfer learning beats training from scratch at an equal label budget"
 SCRATCH, TRANSFER = "from scratch", "pre-trained"
@@ -26,16 +28,16 @@ def _label(row: pd.Series) -> str:
     return f"{kind}, {fmt(budget)} labels" if pd.notna(budget) else f"{kind}, all labels"
 
 
-@finding("C16", title=TITLE)
-def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
+@finding("C16", title=TITLE, policy=MOST)
+def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "pretrain" not in runs:
-        return Finding("C16", TITLE, INCONCLUSIVE, "Needs runs with a pretrain axis.")
+        return Evidence("Needs runs with a pretrain axis.")
     groups = label_runs(runs, _label)
     budgets = sorted({g.split(", ", 1)[1] for g in groups["group"]},
                      key=lambda b: float(b.split()[0]) if b[0].isdigit() else float("inf"))
     checks = [compare_labels(groups, f"{TRANSFER}, {b}", f"{SCRATCH}, {b}", "test_accuracy")
               for b in budgets]
-    result, head = decide(checks, "label budgets")
+    head = tally(checks, "label budgets")
     order = [f"{k}, {b}" for b in budgets for k in (SCRATCH, TRANSFER)
              if f"{k}, {b}" in set(groups["group"])]
     table = summary_table(groups, ["test_accuracy"], order)
@@ -44,4 +46,4 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Finding:
         + f". {head}")
     figure = bar_figure(groups, "test_accuracy", "C16: transfer vs scratch", order) if order \
         else None
-    return Finding("C16", TITLE, result, summary, evidence(table, checks), figure)
+    return Evidence(summary, evidence(table, checks), figure, checks=checks)

@@ -6,10 +6,8 @@ then asks whether one group beats another on a metric. The decision is
 `reports.stats.compare` (Welch p < 0.05 AND non-overlapping 95% intervals);
 this module only shapes its inputs and outputs so every rule reads the same.
 
-Verdicts use the vocabulary of `reports.findings.base.decide` (see
-`decide_all`): `supported` when every comparison the claim makes favours it
-beyond seed noise, `not supported` when one contradicts it beyond noise,
-`inconclusive` otherwise (within noise, or fewer than two seeds a side).
+The rules return these comparisons as checks; their verdict comes from the
+policy each claim declares (`reports.findings.verdict`).
 
 Example:
 
@@ -29,9 +27,6 @@ import pandas as pd
 
 from reports import stats
 from reports.findings.base import EVIDENCE_COLUMNS, compare_groups, evidence_table
-
-INCONCLUSIVE, SUPPORTED, NOT_SUPPORTED = "inconclusive", "supported", "not supported"
-
 
 def label_runs(runs: pd.DataFrame, label: Callable[[pd.Series], str | None]) -> pd.DataFrame:
     """Returns `runs` with a `group` column; rows labelled None are dropped."""
@@ -74,27 +69,6 @@ def summary_table(groups: pd.DataFrame, metrics: list[str], order: list[str] | N
                         f"{m}_n": s["n"]})
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def decide_all(required: list[stats.Comparison], guards: list[stats.Comparison] = ()
-               ) -> str:
-    """Verdict of a claim that needs every `required` comparison to favour it
-    (side `a` better beyond noise) while no `guard` comparison contradicts it
-    (side `a` not worse beyond noise).
-
-    Same vocabulary as `reports.findings.base.decide`: `inconclusive` when a
-    comparison has fewer than two seeds per side or a required one is within
-    noise; `not supported` when any comparison contradicts the claim beyond
-    noise; `supported` when every required one favours it.
-    """
-    checks = list(required) + list(guards)
-    if not required or any(c.outcome == "inconclusive" for c in checks):
-        return INCONCLUSIVE
-    if any(c.outcome == "b better" for c in checks):
-        return NOT_SUPPORTED
-    if all(c.outcome == "a better" for c in required):
-        return SUPPORTED
-    return INCONCLUSIVE
 
 
 def evidence(table: pd.DataFrame, checks: list[stats.Comparison],
@@ -203,21 +177,14 @@ def target_comparison(groups: pd.DataFrame, fast: str, slow: str) -> stats.Compa
                          "epochs_to_target", (fast, slow), higher=False)
 
 
-def speed_comparison(groups: pd.DataFrame, fast: str, slow: str, loss: str = "final_loss"
-                     ) -> tuple[str, list[stats.Comparison]]:
-    """Whether label `fast` trains faster than `slow`.
-
-    Fewer epochs to the target (never reached = epochs + 1) beyond noise
-    supports it, more contradicts it; when the epochs to target tie within
-    noise, the final training loss decides the same way. Returns
-    `(verdict, [epochs-to-target comparison, final-loss comparison])`.
-    """
-    to_target = target_comparison(groups, fast, slow)
-    by_loss = compare_labels(groups, fast, slow, loss, higher=False)
-    checks = [to_target, by_loss]
-    if to_target.outcome in ("a better", "b better", "inconclusive"):
-        return decide_all([to_target]), checks
-    return decide_all([by_loss]), checks
+def speed_checks(groups: pd.DataFrame, fast: str, slow: str, loss: str = "final_loss"
+                 ) -> list[stats.Comparison]:
+    """Whether label `fast` trains faster than `slow`: fewer epochs to the target
+    (never reached = epochs + 1), and a lower final training loss (which tells
+    them apart when both reach the target as soon). Returns
+    `[epochs-to-target comparison, final-loss comparison]`."""
+    return [target_comparison(groups, fast, slow),
+            compare_labels(groups, fast, slow, loss, higher=False)]
 
 
 def curves_figure(epochs: pd.DataFrame, groups: pd.DataFrame, metric: str, title: str,

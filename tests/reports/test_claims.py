@@ -178,14 +178,20 @@ def test_c10_verdicts():
 # --- C11 / C12 (time to target) ------------------------------------------------------
 
 def test_c11_verdicts():
-    def runs(raw, std):
+    def runs(raw, std, raw_loss=(0.5, 0.6, 0.55), std_loss=(0.1, 0.12, 0.11)):
         return make_runs([({"pipeline": "identity"}, {"target_epoch": raw,
-                                                      "final_loss": [0.5, 0.6, 0.55]}),
+                                                      "final_loss": list(raw_loss)}),
                           ({"pipeline": "standardize"}, {"target_epoch": std,
-                                                         "final_loss": [0.1, 0.12, 0.11]})])
+                                                         "final_loss": list(std_loss)})])
 
     assert verdict("C11", runs([np.nan, np.nan, np.nan], [2, 3, 2])) == "supported"
-    assert verdict("C11", runs([2, 3, 2], [np.nan, 15, np.nan])) == "not supported"
+    # Both reach the target as soon: the final loss tells them apart (policy MOST).
+    assert verdict("C11", runs([2, 3, 2], [3, 2, 2])) == "supported"
+    assert verdict("C11", runs([2, 3, 2], [np.nan, 15, np.nan], (0.1, 0.12, 0.11),
+                               (0.5, 0.6, 0.55))) == "not supported"
+    # Standardized reaches the target later but ends with a lower loss: the two
+    # checks disagree beyond noise, which policy MOST calls inconclusive.
+    assert verdict("C11", runs([2, 3, 2], [np.nan, 15, np.nan])) == "inconclusive"
 
 
 def test_c12_verdicts():

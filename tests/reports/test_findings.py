@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from reports import findings, stats
-from reports.findings import FINDINGS, Finding, evaluate, finding
+from reports.findings import FINDINGS, LOAD_ERRORS, Evidence, Finding, evaluate, finding
+from reports.findings.verdict import ALL, MOST, Fact, at_least, result, tolerate, verdict
 
 SEEDS = (0, 1, 2)
 
@@ -146,7 +147,9 @@ def test_failed_runs_do_not_break_rules():
 def test_registry_and_errors():
     assert {"C2", "C5", "C6", "C7"} <= set(FINDINGS)
     with pytest.raises(ValueError, match="already has a rule"):
-        finding("C6", title="again")(lambda runs, epochs: None)
+        finding("C6", title="again", policy=MOST)(lambda runs, epochs: None)
+    with pytest.raises(ValueError, match="policy"):
+        finding("C_NEW", title="t", policy="majority")
     with pytest.raises(ValueError, match="Did you mean 'C6'"):
         evaluate("C66", pd.DataFrame())
     with pytest.raises(ValueError, match="verdict"):
@@ -157,11 +160,10 @@ def test_registry_and_errors():
 
 
 def test_new_rule_is_one_decorated_function():
-    @finding("C_TEST", title="Wider is better")
+    @finding("C_TEST", title="Wider is better", policy=ALL)
     def wider(runs, epochs):
         checks = [findings.compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8})]
-        verdict, summary = findings.decide(checks)
-        return Finding("", "", verdict, summary, findings.evidence_table(checks))
+        return Evidence(findings.tally(checks), findings.evidence_table(checks), checks=checks)
 
     try:
         runs = frame({("width", 64): {"test_accuracy": 0.9}, ("width", 8): {"test_accuracy": 0.7}},
@@ -176,4 +178,66 @@ def test_new_rule_is_one_decorated_function():
 def test_compare_orientation_is_stable():
     # The claim's side is `a`; for a lower-is-better metric a smaller a wins.
     c = stats.compare([1.0, 1.1, 0.9], [3.0, 3.1, 2.9], "final_loss", ("a", "b"))
-    assert c.outcome == "a better" and findings.base.result(c) == "for"
+    assert c.outcome == "a better" and result(c) == "for"
+
+
+def test_rule_modules_are_named_cNN_topic_and_all_load():
+    import pkgutil
+    import re
+
+    rules = [m.name for m in pkgutil.iter_modules(findings.__path__)
+             if m.name not in ("base", "groups", "verdict")]
+    assert all(re.fullmatch(r"c\d\d_[a-z_]+", name) for name in rules), rules
+    assert sorted(int(name[1:3]) for name in rules) == list(range(1, 17))
+    assert LOAD_ERRORS == {}
+    assert {f"C{i}" for i in range(1, 17)} <= set(FINDINGS)
+    assert all(FINDINGS[c].policy in (ALL, MOST) for c in FINDINGS)
+
+
+def test_a_rule_returns_evidence_not_a_verdict():
+    @finding("C_TEST", title="t", policy=ALL)
+    def hand_made(runs, epochs):
+        return Finding("C_TEST", "t", "supported", "chosen by hand")
+
+    try:
+        out = evaluate("C_TEST", pd.DataFrame())
+        assert out.verdict == "inconclusive" and "must return an Evidence" in out.summary
+    finally:
+        FINDINGS.pop("C_TEST")
+
+
+F, A, N, FEW = (Fact(o, o) for o in ("a better", "b better", "within noise", "inconclusive"))
+
+
+@pytest.mark.parametrize("checks,guards,expected_all,expected_most", [
+    ([F, F], [], "supported", "supported"),
+    ([F, N], [], "inconclusive", "supported"),      # MOST: as many for as within noise
+    ([F, N, N], [], "inconclusive", "inconclusive"),
+    ([F, A], [], "not supported", "inconclusive"),  # MOST: mixed evidence
+    ([A, N], [], "not supported", "not supported"),
+    ([F, FEW], [], "inconclusive", "supported"),    # MOST leaves too-few-seeds checks out
+    ([FEW], [], "inconclusive", "inconclusive"),
+    ([], [], "inconclusive", "inconclusive"),
+    ([F], [N], "supported", "supported"),           # a guard within noise costs nothing
+    ([F], [A], "not supported", "not supported"),
+    ([N], [A], "not supported", "not supported"),
+    ([F], [FEW], "inconclusive", "inconclusive"),
+])
+def test_verdict_policies(checks, guards, expected_all, expected_most):
+    assert verdict(ALL, checks, guards) == expected_all
+    assert verdict(MOST, checks, guards) == expected_most
+    # A premise that does not hold leaves any evidence inconclusive.
+    for policy in (ALL, MOST):
+        assert verdict(policy, checks, guards, premises=[FEW]) == "inconclusive"
+    with pytest.raises(ValueError, match="Received: policy='any'"):
+        verdict("any", checks)
+
+
+def test_thresholds_adjust_a_check_before_the_policy():
+    up = stats.compare([0.02, 0.021, 0.02], [0.0, 0.001, 0.0], "dead_fraction", ("a", "b"),
+                       higher=True)
+    assert up.outcome == "a better"
+    assert at_least(up, 0.05).outcome == "b better" and at_least(up, 0.01) is up
+    down = stats.compare([0.60, 0.61, 0.62], [0.66, 0.67, 0.68], "test_accuracy", ("a", "b"))
+    assert down.outcome == "b better"
+    assert tolerate(down, 0.1).outcome == "within noise" and tolerate(down, 0.01) is down
