@@ -6,9 +6,13 @@ TensorFlow, Keras or `benchmarks`.
 
 - `reports.data`: `load_runs`, `load_epochs`, `load_grad_norms` (DataFrames).
 - `reports.stats`: statistics over seeds and the "is the difference real?" rule.
-- `reports.plots`: figures; `reports.findings`: one rule per claim.
-- `reports.analysis`, `reports.html`, `reports.markdown`, `reports.cli`: the
-  `zoo report` pages.
+- `reports.plots`: figures; `reports.findings`: one rule per claim, its
+  verdict from `reports.findings.verdict`.
+- Analysis: `reports.analysis` (a suite's `SuiteReport`) and `reports.tuning`
+  (a tuning suite's `TuningReport`).
+- Renderers: `reports.html`, `reports.markdown` (they import analysis
+  results; analysis never imports a renderer), `reports.paths` (where the
+  files go) and `reports.cli` (`zoo report`).
 
 Example:
 

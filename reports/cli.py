@@ -14,6 +14,7 @@ import pandas as pd
 
 from reports import data, html, markdown, plots
 from reports.analysis import SuiteReport, analyze_suite
+from reports.paths import folder_name
 from reports.tuning import analyze_tuning
 
 DEFAULT_OUT = os.path.join("runs", "reports")
@@ -21,7 +22,7 @@ DEFAULT_OUT = os.path.join("runs", "reports")
 
 def write_suite(report: SuiteReport, out: str) -> str:
     """Writes one suite's files under `<out>/<suite>/`; returns the HTML path."""
-    folder = os.path.join(out, html.folder_name(report.name))
+    folder = os.path.join(out, folder_name(report.name))
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "index.html")
     with open(path, "w", encoding="utf-8") as f:

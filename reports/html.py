@@ -1,5 +1,8 @@
 """Self-contained HTML pages: inline CSS, base64 PNG figures, no scripts.
 
+A renderer: it turns `reports.analysis.SuiteReport` (and its
+`reports.tuning.TuningReport`) into HTML and computes no number itself.
+
 Every string that comes from the store or a suite file (names, descriptions,
 config values, error messages) is HTML-escaped: tables go through
 `DataFrame.to_html(escape=True)` and text through `html.escape`.
@@ -14,6 +17,8 @@ import pandas as pd
 
 from reports import plots
 from reports.analysis import SuiteReport
+from reports.paths import folder_name
+from reports.tuning import TuningReport
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
@@ -31,12 +36,6 @@ font-weight:600;color:#fff;white-space:nowrap}
 .status-diverged{color:#e65100;font-weight:600} figure{margin:1em 0} figcaption{color:#555}
 img{max-width:100%} code{background:#f4f4f4;padding:0 .2em} .muted{color:#777}
 """
-
-
-def folder_name(suite: str) -> str:
-    """A suite's folder under the output directory (path separators replaced)."""
-    out = "".join(ch if ch.isalnum() or ch in "-_.=" else "_" for ch in suite).strip(".")
-    return out or "suite"
 
 
 def esc(value) -> str:
@@ -123,10 +122,8 @@ def render_suite(report: SuiteReport) -> str:
                 f"<code>{esc(report.select or 'none')}</code>.</p>")
     if report.finding is not None:
         body += ["<h2>Finding</h2>", finding_block(report.finding)]
-    if getattr(report, "tuning", None) is not None:
-        from reports.tuning import html_sections
-
-        body += html_sections(report.tuning)
+    if report.tuning is not None:
+        body += tuning_sections(report.tuning)
     body += ["<h2>Which configuration won?</h2>",
              f"<p><b>Best configuration:</b> {esc(report.best_text)}.</p>"]
     if report.sentences:
@@ -156,6 +153,23 @@ def render_suite(report: SuiteReport) -> str:
         body += ["<h2>Settings shared by every run</h2>", table(settings)]
     body += ["<h2>Provenance</h2>", table(report.provenance)]
     return page(f"zoo report: {report.name}", body)
+
+
+def tuning_sections(t: TuningReport) -> list[str]:
+    """HTML blocks of a suite's tuning section: best trial, the comparison with
+    the best grid cells, the figures and the trials."""
+    out = ["<h2>Tuning</h2>",
+           f"<p>{len(t.trials)} trials; objective <code>{esc(t.objective)}</code> "
+           f"({esc(t.direction)}imize; best value over a trial's epochs).</p>",
+           f"<p><b>Best trial:</b> {esc(t.best_text)}.</p>"]
+    if t.comparison is not None:
+        out += ["<h3>Best tuned configuration vs the best grid cell</h3>",
+                "<p>Same dataset and model; a grid cell's values are means over its seeds. "
+                "Chosen on the validation objective, compared on test.</p>",
+                table(t.comparison)]
+    out += [figure(title, fig) for title, fig in t.figures]
+    out += ["<h3>Trials</h3>", table(t.trials, max_rows=500)]
+    return out
 
 
 def render_index(reports: list[SuiteReport], profile_fig=None) -> str:

@@ -1,4 +1,8 @@
-"""`summary.md`: the suite's finding, winners and tables as Markdown text."""
+"""`summary.md`: the suite's finding, winners and tables as Markdown text.
+
+A renderer, like `reports.html`: it formats `reports.analysis.SuiteReport`
+(and its `reports.tuning.TuningReport`) and computes no number itself.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import pandas as pd
 
 from reports import plots
 from reports.analysis import SuiteReport
-from reports.html import folder_name
+from reports.paths import folder_name
+from reports.tuning import TuningReport
 
 
 def _cell(value) -> str:
@@ -52,10 +57,8 @@ def render_suite(report: SuiteReport) -> str:
         out += [f"## Finding {text(f.claim)}: {text(f.title)}\n",
                 f"**Verdict: {f.verdict}.** {text(f.summary)}\n",
                 table(f.evidence)]
-    if getattr(report, "tuning", None) is not None:
-        from reports.tuning import markdown_sections
-
-        out += markdown_sections(report.tuning)
+    if report.tuning is not None:
+        out += tuning_sections(report.tuning)
     out += ["## Which configuration won?\n", f"Best configuration: {text(report.best_text)}.\n"]
     out += [f"- **{text(axis)}**: {text(s)}" for axis, s in report.sentences.items()]
     out.append("")
@@ -72,6 +75,17 @@ def render_suite(report: SuiteReport) -> str:
                         lambda e: e.strip().splitlines()[-1][:160] if e.strip() else "")))]
     out += ["## Provenance\n", table(report.provenance)]
     return "\n".join(out)
+
+
+def tuning_sections(t: TuningReport) -> list[str]:
+    """Markdown blocks of a suite's tuning section: best trial, the comparison
+    with the best grid cells and the trials."""
+    out = ["## Tuning\n", f"{len(t.trials)} trials; objective `{t.objective}` "
+           f"({t.direction}imize).\n", f"Best trial: {text(t.best_text)}.\n"]
+    if t.comparison is not None:
+        out += ["### Best tuned configuration vs the best grid cell\n", table(t.comparison)]
+    out += ["### Trials\n", table(t.trials)]
+    return out
 
 
 def render_index(reports: list[SuiteReport]) -> str:

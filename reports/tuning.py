@@ -14,6 +14,8 @@ Grid cells are scored the same way, averaged over their seeds. Test metrics
 are reported, never used to choose.
 
 Reads the store through `reports.data` only (no TensorFlow, no benchmarks).
+This is analysis: `reports.html.tuning_sections` and
+`reports.markdown.tuning_sections` render it, and nothing here imports them.
 
 Example:
 
@@ -220,33 +222,3 @@ def hyperparameter_scatter(trials: pd.DataFrame, hps: list[str], metric: str, sp
         ax.set_xlabel(h)
         ax.set_ylabel(metric)
     return fig
-
-
-def html_sections(t: TuningReport) -> list[str]:
-    """HTML blocks of the tuning section (uses `reports.html` helpers)."""
-    from reports.html import esc, figure, table
-
-    out = ["<h2>Tuning</h2>",
-           f"<p>{len(t.trials)} trials; objective <code>{esc(t.objective)}</code> "
-           f"({esc(t.direction)}imize; best value over a trial's epochs).</p>",
-           f"<p><b>Best trial:</b> {esc(t.best_text)}.</p>"]
-    if t.comparison is not None:
-        out += ["<h3>Best tuned configuration vs the best grid cell</h3>",
-                "<p>Same dataset and model; a grid cell's values are means over its seeds. "
-                "Chosen on the validation objective, compared on test.</p>",
-                table(t.comparison)]
-    out += [figure(title, fig) for title, fig in t.figures]
-    out += ["<h3>Trials</h3>", table(t.trials, max_rows=500)]
-    return out
-
-
-def markdown_sections(t: TuningReport) -> list[str]:
-    """Markdown blocks of the tuning section (uses `reports.markdown` helpers)."""
-    from reports.markdown import table, text
-
-    out = ["## Tuning\n", f"{len(t.trials)} trials; objective `{t.objective}` "
-           f"({t.direction}imize).\n", f"Best trial: {text(t.best_text)}.\n"]
-    if t.comparison is not None:
-        out += ["### Best tuned configuration vs the best grid cell\n", table(t.comparison)]
-    out += ["### Trials\n", table(t.trials)]
-    return out

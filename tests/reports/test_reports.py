@@ -265,7 +265,7 @@ def test_plots_take_user_strings_literally():
 
 
 def test_odd_suite_names_get_safe_folders(tmp_path):
-    from reports import cli, html
+    from reports import cli, paths
 
     path = str(tmp_path / "zoo.sqlite")
     with Store(path) as s:
@@ -273,6 +273,47 @@ def test_odd_suite_names_get_safe_folders(tmp_path):
         s.claim("r0", "a/b <c>", "c0", 0, {"optimizer": "sgd"})
         s.finish("r0", "ok", record("sgd", 0.01, 0))
     result = cli.build(path, None, str(tmp_path / "out"))
-    folder = html.folder_name("a/b <c>")
+    folder = paths.folder_name("a/b <c>")
     assert "/" not in folder and result["pages"]["a/b <c>"].endswith(f"{folder}/index.html")
     assert f'href="{folder}/index.html"' in (tmp_path / "out" / "index.html").read_text()
+
+
+RENDERERS = ("reports.html", "reports.markdown", "reports.cli")
+
+
+def test_analysis_never_imports_a_renderer():
+    import ast
+    import pathlib
+
+    import reports
+
+    root = pathlib.Path(reports.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+        if module in RENDERERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+                     if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{module} -> {n}" for n in names if n in RENDERERS]
+    assert offenders == []
+
+
+def test_tuning_sections_render_a_tuning_report():
+    from reports import html, markdown
+    from reports.tuning import TuningReport
+
+    trials = pd.DataFrame({"tuner": ["random"] * 2, "trial_id": ["0", "1"],
+                           "status": ["ok", "ok"], "objective": [0.7, 0.8],
+                           "test_accuracy": [0.68, 0.79], "optimizer": ["sgd", "<b>adam</b>"]})
+    best = trials.iloc[1].to_dict()
+    t = TuningReport(objective="val_accuracy", direction="max", test_metric="test_accuracy",
+                     hyperparameters=["optimizer"], trials=trials, best=best,
+                     comparison=None, figures=[])
+    page = html.page("sp", html.tuning_sections(t))
+    assert "Best trial:</b> trial 1 (random): val_accuracy 0.8" in page
+    assert "&lt;b&gt;adam&lt;/b&gt;" in page and "<b>adam</b>" not in page
+    text = "\n".join(markdown.tuning_sections(t))
+    assert "## Tuning" in text and "2 trials; objective `val_accuracy` (maximize)" in text
