@@ -26,10 +26,12 @@ parent takes one of those values). `epochs` and `batch_size` are tuned in
 `HyperModel.fit`, every other axis is a harness axis (`optimizer`,
 `learning_rate`, ...) or a model axis (`width`, ...).
 
-The suite fields are validated by `benchmarks.validation` (the same checks
-and messages as `zoo bench`), each axis with a representative set of its
-values (the choices, both ends of a range); then `benchmarks.run.validate_config`
-checks every such value. All problems are raised together as a `SpaceError`.
+The suite fields are validated by `benchmarks.suite.validate` (the same checks
+and messages as `zoo bench`, the axis table's domains), each axis with a
+representative set of its values (the choices, both ends of a range) as if
+it were a matrix labelled `[space]`; then `benchmarks.suite.check_config`
+checks every such value in a whole config. All problems are raised
+together as a `SpaceError` (its `problems` are `benchmarks.suite.Problem`s).
 
 Example:
 
@@ -45,25 +47,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import os
 from typing import Any
 
-from benchmarks.suite import (FIELDS, Suite, SuiteError, apply_overrides, parse_value,
-                              read_toml)
+from benchmarks.suite import (FIELDS, Problems, Suite, SuiteError, apply_overrides, check_config,
+                              parse_value, read_toml, validate)
+from tuning import space_checks as checks
+from zoo.domains import closest
 from zoo.registry import did_you_mean, natural_key
 
 SPACES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spaces")
-KINDS = ("choice", "int", "float", "boolean")
-AXIS_KEYS = KINDS + ("default", "step", "sampling", "ordered", "parent", "parent_values")
-SAMPLINGS = ("linear", "log", "reverse_log")
 # Suite fields a space may not use: a space searches instead of crossing a matrix.
 _NOT_IN_SPACES = ("matrix", "exclude", "claim")
 SPACE_FIELDS = tuple(f for f in FIELDS if f not in _NOT_IN_SPACES) + ("objective", "space")
 # Axes tuned in `HyperModel.fit` rather than in the model or optimizer.
 FIT_AXES = ("epochs", "batch_size")
-DIRECTIONS = ("min", "max")
-METRICS = ("loss", "accuracy", "mae")
 
 
 class SpaceError(SuiteError):
@@ -205,70 +203,59 @@ def load_space(path_or_name: str, overrides: list[str] | None = None) -> Space:
     try:
         data, text = read_toml(path)
     except SuiteError as e:
-        raise SpaceError(str(e)) from None
+        raise SpaceError(e.problems, e.path) from None
     data = _apply_overrides(data, overrides or [], path)
-    errors = []
+    problems = Problems(path)
     for key in data:
         if key not in SPACE_FIELDS:
             hint = " ([matrix] belongs in suites; a space tunes [space])" \
                 if key in _NOT_IN_SPACES else ""
-            errors.append(f"{path}: {key}: unknown field.{did_you_mean(key, SPACE_FIELDS)} "
-                          f"Expected fields: {', '.join(SPACE_FIELDS)}{hint}")
+            problems.add(key, "unknown field", closest(key, SPACE_FIELDS),
+                         hint=f"Expected fields: {', '.join(SPACE_FIELDS)}{hint}")
     raw_axes = data.get("space", {})
     if not isinstance(raw_axes, dict) or not raw_axes:
-        errors.append(f"{path}: [space]: expected a table mapping at least one axis to a "
-                      f"hyperparameter, e.g. learning_rate = {{float = [1e-4, 1e-1], "
-                      f"sampling = \"log\"}}. Received: space={raw_axes!r}")
+        problems.add("[space]", "expected a table mapping at least one axis to a "
+                     "hyperparameter, e.g. learning_rate = {float = [1e-4, 1e-1], "
+                     "sampling = \"log\"}", received=f"space={raw_axes!r}")
         raw_axes = {}
     axes = {}
     for name, spec in raw_axes.items():
-        problems, normalized = _normalize_axis(name, spec)
-        errors += [f"{path}: [space] {name}: {p}" for p in problems]
+        messages, normalized = checks.normalize_axis(name, spec)
+        for message in messages:
+            problems.add(f"[space] {name}", message)
         if normalized:
             axes[name] = normalized
-    errors += [f"{path}: {p}" for p in _check_parents(axes)]
-    objective, problem = _objective(data.get("objective"))
+    for field, message in checks.check_parents(axes):
+        problems.add(field, message)
+    objective, problem = checks.objective_of(data.get("objective"))
     if problem:
-        errors.append(f"{path}: objective: {problem}")
+        problems.add("objective", problem)
     seeds = data.get("seeds", [0])
     if isinstance(seeds, list) and len(seeds) > 1:
-        errors.append(f"{path}: seeds: a space trains every trial with one seed (also the "
-                      f"oracle's seed): expected a list of one integer, e.g. seeds = [0]. "
-                      f"Received: seeds={seeds!r}")
+        problems.add("seeds", "a space trains every trial with one seed (also the oracle's "
+                     "seed): expected a list of one integer, e.g. seeds = [0]",
+                     received=f"seeds={seeds!r}")
     suite_data = {k: copy.deepcopy(v) for k, v in data.items()
                   if k in FIELDS and k not in _NOT_IN_SPACES}
     suite_data["matrix"] = {}
     if "epochs" in axes:
-        suite_data["epochs"] = _representatives(axes["epochs"])[-1]
+        suite_data["epochs"] = checks.representatives(axes["epochs"])[-1]
     for name, spec in axes.items():
         if name != "epochs":
-            suite_data["matrix"][name] = _representatives(spec)
+            suite_data["matrix"][name] = checks.representatives(spec)
     suite = None
     try:
-        from benchmarks.validation import validate
-
-        suite = validate(suite_data, path, check_cells=False)
+        suite = validate(suite_data, path, check_cells=False, matrix_label="[space]")
     except SuiteError as e:
-        lines = str(e).splitlines()
-        lines = [ln.strip().removeprefix("- ") for ln in lines[1:]] if len(lines) > 1 else lines
-        errors += [ln.replace("[matrix]", "[space]") for ln in lines]
-    if suite is not None and not errors:
-        errors += _check_values(suite, axes, path)
-    _raise(errors, path)
+        problems += [p for p in e.problems if p not in problems]
+    if suite is not None and not problems:
+        _check_values(suite, axes, problems)
+    problems.raise_if_any(SpaceError)
     suite.matrix = {}
     space = Space(name=suite.name, suite=suite, axes=axes, objective=objective,
                   seed=int(suite.seeds[0]), path=path)
     space.source = text + "".join(f"\n# --set {o}" for o in overrides or [])
     return space
-
-
-def _raise(errors: list[str], path: str) -> None:
-    errors = list(dict.fromkeys(errors))
-    if len(errors) == 1:
-        raise SpaceError(errors[0])
-    if errors:
-        raise SpaceError(f"{len(errors)} problems in {path}:\n" +
-                         "\n".join(f"  - {e}" for e in errors))
 
 
 def _apply_overrides(data: dict, overrides: list[str], path: str) -> dict:
@@ -293,185 +280,19 @@ def _apply_overrides(data: dict, overrides: list[str], path: str) -> dict:
         if sep and isinstance(data.get("space"), dict):
             data["space"].pop(axis, None)
     try:
-        return apply_overrides(data, rest, path)
+        return apply_overrides(data, rest, path, fields=SPACE_FIELDS,
+                               what="a space field (or space.<axis>, objective.name)")
     except SuiteError as e:
-        raise SpaceError(str(e).replace("Expected a suite field", "Expected a space field "
-                                        "(or space.<axis>, objective.name)")) from None
+        raise SpaceError(e.problems, e.path) from None
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _normalize_axis(name: str, spec) -> tuple[list[str], dict | None]:
-    """Checks one `[space]` entry; returns (problems, normalized spec or None)."""
-    example = f'{{choice = [...]}}, {{int = [lo, hi]}}, {{float = [lo, hi], sampling = "log"}}' \
-              f" or {{boolean = true}}"
-    if not isinstance(spec, dict):
-        return [f"expected a table: one of {example}. Received: {name}={spec!r}"], None
-    problems = []
-    for key in spec:
-        if key not in AXIS_KEYS:
-            problems.append(f"unknown key {key!r}.{did_you_mean(key, AXIS_KEYS)} Expected: "
-                            f"{', '.join(AXIS_KEYS)}. Received: {name}={spec!r}")
-    kinds = [k for k in KINDS if k in spec]
-    if len(kinds) != 1:
-        problems.append(f"expected exactly one of {', '.join(KINDS)}: {example}. "
-                        f"Received: {name}={spec!r}")
-        return problems, None
-    kind = kinds[0]
-    out: dict[str, Any] = {"kind": kind}
-    if kind == "choice":
-        values = spec["choice"]
-        if not isinstance(values, list) or not values or len(set(map(repr, values))) != len(values):
-            problems.append(f"choice: expected a non-empty list of distinct values. "
-                            f"Received: {name}={spec!r}")
-        elif not ({type(v) for v in values} <= {int, float} or
-                  {type(v) for v in values} in ({str}, {bool})):
-            problems.append(f"choice: expected values of one type (all names, all numbers or "
-                            f"all booleans). Received: {name}={spec!r}")
-        else:
-            out["values"] = values
-            if "ordered" in spec:
-                out["ordered"] = bool(spec["ordered"])
-    elif kind == "boolean":
-        if spec["boolean"] is not True:
-            problems.append(f"boolean: write boolean = true to tune true/false. "
-                            f"Received: {name}={spec!r}")
-    else:
-        bounds = spec[kind]
-        want_int = kind == "int"
-        ok = (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)
-              and (not want_int or all(isinstance(b, int) for b in bounds)))
-        if not ok:
-            what = "integers" if want_int else "numbers"
-            problems.append(f"{kind}: expected [min, max] of {what}. Received: {name}={spec!r}")
-        elif not bounds[0] < bounds[1]:
-            problems.append(f"{kind}: expected min < max. Received: {name}={spec!r}")
-        else:
-            out["min"], out["max"] = bounds
-        sampling = spec.get("sampling", "linear")
-        if sampling not in SAMPLINGS:
-            problems.append(f"sampling: unknown sampling {sampling!r}."
-                            f"{did_you_mean(str(sampling), SAMPLINGS)} Expected one of: "
-                            f"{', '.join(SAMPLINGS)}. Received: {name}={spec!r}")
-        elif sampling != "linear" and ok and bounds[0] <= 0:
-            problems.append(f"sampling: {sampling} sampling needs min > 0. "
-                            f"Received: {name}={spec!r}")
-        else:
-            out["sampling"] = sampling
-        if "step" in spec:
-            step = spec["step"]
-            if not (_is_number(step) and step > 0 and (not want_int or isinstance(step, int))):
-                problems.append(f"step: expected a positive {'integer' if want_int else 'number'}."
-                                f" Received: {name}={spec!r}")
-            else:
-                out["step"] = step
-    if "default" in spec:
-        default = spec["default"]
-        if kind == "choice" and "values" in out and default not in out["values"]:
-            problems.append(f"default: expected one of the choices {out['values']}. "
-                            f"Received: {name}={spec!r}")
-        elif kind in ("int", "float") and "min" in out and not (
-                _is_number(default) and out["min"] <= default <= out["max"]):
-            problems.append(f"default: expected a number in [{out['min']}, {out['max']}]. "
-                            f"Received: {name}={spec!r}")
-        out["default"] = default
-    if "parent" in spec or "parent_values" in spec:
-        parent, parent_values = spec.get("parent"), spec.get("parent_values")
-        if not isinstance(parent, str) or not isinstance(parent_values, list) or not parent_values:
-            problems.append(f"a conditional axis needs parent = \"<axis>\" and a non-empty list "
-                            f"parent_values = [...]. Received: {name}={spec!r}")
-        else:
-            out["parent"], out["parent_values"] = parent, parent_values
-    return problems, (None if problems else out)
-
-
-def _check_parents(axes: dict[str, dict]) -> list[str]:
-    """Checks conditional axes and orders `axes` parents first (in place)."""
-    problems = []
-    for name, spec in axes.items():
-        parent = spec.get("parent")
-        if parent is None:
-            continue
-        if parent not in axes:
-            problems.append(f"[space] {name}: parent: no axis {parent!r} in [space]."
-                            f"{did_you_mean(parent, [a for a in axes if a != name])} A parent "
-                            f"must be another tuned axis, e.g. parent = \"optimizer\". "
-                            f"Received: parent={parent!r}")
-            continue
-        pspec = axes[parent]
-        allowed = pspec.get("values") if pspec["kind"] == "choice" else (
-            [False, True] if pspec["kind"] == "boolean" else None)
-        if allowed is None:
-            problems.append(f"[space] {name}: parent: {parent!r} is a range; a parent must be a "
-                            f"choice or a boolean. Received: parent={parent!r}")
-        elif any(v not in allowed for v in spec["parent_values"]):
-            problems.append(f"[space] {name}: parent_values: expected values {parent!r} can "
-                            f"take: {allowed}. Received: parent_values={spec['parent_values']!r}")
-    ordered, seen = {}, set()
-
-    def visit(name, trail=()):
-        if name in seen or name not in axes:
-            return
-        if name in trail:
-            problems.append(f"[space] {name}: parent: the conditions form a cycle "
-                            f"({' -> '.join(trail + (name,))}). Received: parent="
-                            f"{axes[name].get('parent')!r}")
-            return
-        parent = axes[name].get("parent")
-        if parent:
-            visit(parent, trail + (name,))
-        if name not in seen:
-            seen.add(name)
-            ordered[name] = axes[name]
-
-    for name in list(axes):
-        visit(name)
-    axes.clear()
-    axes.update(ordered)
-    return problems
-
-
-def _objective(value) -> tuple[dict, str | None]:
-    if value is None:
-        return {"name": "val_loss", "direction": "min"}, None
-    example = '{name = "val_accuracy", direction = "max"}'
-    if not isinstance(value, dict) or set(value) != {"name", "direction"}:
-        return {}, f"expected a table {example}. Received: objective={value!r}"
-    name, direction = value["name"], value["direction"]
-    if direction not in DIRECTIONS:
-        return {}, (f"direction: expected \"min\" or \"max\". "
-                    f"Received: objective.direction={direction!r}")
-    metric = str(name).removeprefix("val_")
-    if not isinstance(name, str) or not name.startswith("val_") or metric not in METRICS:
-        choices = [f"val_{m}" for m in METRICS]
-        return {}, (f"name: expected a validation metric: one of {', '.join(choices)}."
-                    f"{did_you_mean(str(name), choices)} Received: objective.name={name!r}")
-    return {"name": name, "direction": direction}, None
-
-
-def _representatives(spec: dict) -> list:
-    """A few values that stand for an axis when validating: choices, or both ends."""
-    if spec["kind"] == "choice":
-        return list(spec["values"])
-    if spec["kind"] == "boolean":
-        return [False, True]
-    return [spec["min"], spec["max"]]
-
-
-def _check_values(suite: Suite, axes: dict[str, dict], path: str) -> list[str]:
-    """`benchmarks.run.validate_config` on the base config with each axis value.
+def _check_values(suite: Suite, axes: dict[str, dict], problems: Problems) -> None:
+    """`check_config` on the base config with each axis value (parents made active).
 
     A conditional axis is checked with its parents set to values that make it
     active (e.g. momentum with optimizer "sgd").
     """
-    try:
-        from benchmarks.run import validate_config
-    except ImportError:  # pragma: no cover - the harness is built alongside
-        return []
     base = dataclasses.replace(suite, matrix={}, exclude=[]).cells()[0]
-    problems = []
     for axis, values in suite.matrix.items():
         active, child = {}, axis
         parent = axes.get(axis, {}).get("parent")
@@ -479,12 +300,8 @@ def _check_values(suite: Suite, axes: dict[str, dict], path: str) -> list[str]:
             active[parent] = axes[child]["parent_values"][0]
             child, parent = parent, axes[parent].get("parent")
         for value in values:
-            try:
-                validate_config({**base, **active, axis: value})
-            except ValueError as e:
-                problems.append(f"{path}: [space] {axis}: {e}")
-    try:
-        validate_config(base)
-    except ValueError as e:
-        problems.append(f"{path}: {e}")
-    return problems
+            for p in check_config({**base, **active, axis: value}):
+                field = f"[space] {axis}" if p.axis == axis else f"[fixed] {p.axis}"
+                problems.add(field, p.message, p.suggestions, p.received)
+    for p in check_config(base):
+        problems.add(p.axis, p.message, p.suggestions, p.received)

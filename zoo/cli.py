@@ -68,13 +68,57 @@ def cmd_show(reg, name: str, fmt: str = "table") -> int:
         return EXIT_OK
     rows = [["name", card.name], ["description", card.description],
             ["tasks", ", ".join(card.tasks)], ["input kind", card.input_kind]]
-    if card.axes:
+    if card.axes and reg.kind == "model":
+        from zoo.models import axis_domain
+
+        rows += [[f"axis {a}", f"default {card.defaults.get(a)!r}; "
+                  f"{axis_domain(card.name, a).describe()}"] for a in card.axes]
+    elif card.axes:
         rows.append(["axes", ", ".join(card.axes)])
-    rows += [[f"default {k}", repr(v)] for k, v in card.defaults.items()]
+        rows += [[f"default {k}", repr(v)] for k, v in card.defaults.items()]
     rows += [["tags", ", ".join(card.tags)], ["reference", card.reference]]
     rows += [[k, json.dumps(v) if not isinstance(v, str) else v] for k, v in card.extra.items()]
     _print_table(f"{reg.kind} card: {name}", ["field", "value"], rows)
     return EXIT_OK
+
+
+def cmd_axes(args) -> int:
+    """`zoo axes [PATTERN] [--kind K] [--model M]`: the axis table, or one model's axes."""
+    from zoo.axes import AXES, KINDS, axes
+
+    if args.kind and args.kind not in KINDS:
+        raise UsageError(f"Unknown axis kind {args.kind!r}. Expected one of: "
+                         f"{', '.join(KINDS)}. Received: --kind {args.kind}")
+    chosen = axes(args.pattern or "*", args.kind)
+    domain, default = (lambda a: a.domain.describe()), (lambda a: a.default)
+    if args.model:
+        from zoo.models import MODELS, axis_domain
+
+        card = MODELS.card(args.model)
+        chosen = [AXES[a] for a in card.axes if a in {c.name for c in chosen}]
+        domain = lambda a: axis_domain(card.name, a.name).describe()  # noqa: E731
+        default = lambda a: card.defaults.get(a.name)  # noqa: E731
+    rows = [{"name": a.name, "kind": a.kind, "default": default(a), "accepts": domain(a),
+             "shares_graph": a.shares_graph, "doc": a.doc} for a in chosen]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, default=str))
+        return EXIT_OK
+    if not rows:
+        print(f"No axis matches pattern={args.pattern!r} kind={args.kind!r}"
+              f"{f' for model {args.model!r}' if args.model else ''}. Try `zoo axes`.")
+        return EXIT_OK
+    title = f"{len(rows)} axes" + (f" of model {args.model}" if args.model else "")
+    _print_table(title, ["name", "kind", "default", "accepts", "doc"],
+                 [[r["name"], r["kind"], _shown_default(r["default"]), r["accepts"], r["doc"]]
+                 for r in rows])
+    return EXIT_OK
+
+
+def _shown_default(value) -> str:
+    from zoo.axes import PER_MODEL, REQUIRED
+
+    return {REQUIRED: "required", PER_MODEL: "per model"}.get(value, None) \
+        if isinstance(value, str) and value in (REQUIRED, PER_MODEL) else json.dumps(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--tag", default=None)
         p.add_argument("--format", choices=("table", "json"), default="table")
         p.set_defaults(func=cmd_list, kind=kind)
+
+    p = sub.add_parser("axes", help="list the axes a suite may set (fnmatch wildcards)")
+    p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. '*rate*'")
+    p.add_argument("--kind", default=None, help="model, harness, execution or option")
+    p.add_argument("--model", default=None, help="only the axes this model accepts")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_axes)
 
     p = sub.add_parser("bench", help="run a suite (a TOML path or a built-in name)")
     p.add_argument("suite")

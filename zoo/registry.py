@@ -27,6 +27,9 @@ class Card:
         input_kind: One of `INPUT_KINDS`.
         axes: Benchmark axes (builder keyword arguments) the entry accepts.
         defaults: Default values of those axes.
+        ranges: For a model, narrower (or wider) domains (`zoo.domains`) of
+            axes it accepts than the axis table's (`zoo.axes`), e.g.
+            `{"depth": Int(min=0)}` for a model that takes depth 0.
         tags: Free-form tags used by `--tag` filters.
         reference: Paper or idea the entry comes from.
         extra: Kind-specific facts (a dataset's source and sizes, ...).
@@ -38,13 +41,16 @@ class Card:
     input_kind: str = "any"
     axes: tuple[str, ...] = ()
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
+    ranges: dict[str, Any] = dataclasses.field(default_factory=dict)
     tags: tuple[str, ...] = ()
     reference: str = ""
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Returns the card as plain JSON-serializable values."""
-        return dataclasses.asdict(self)
+        """Returns the card as plain JSON-serializable values (ranges described in words)."""
+        out = dataclasses.asdict(self)
+        out["ranges"] = {k: v.describe() for k, v in self.ranges.items()}
+        return out
 
 
 def natural_key(text: str) -> list:

@@ -148,7 +148,7 @@ def test_bad_input_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tiny.toml: [matrix] optimizer: " in err and "Did you mean 'sgd'" in err
     assert main(["bench", "demo", "--dry-run", "--set", "epochs=zero"]) == 2
-    assert "epochs: expected a positive integer" in capsys.readouterr().err
+    assert "epochs: expected an integer >= 1" in capsys.readouterr().err
     assert main(["bench", "demoo"]) == 2
     assert "Did you mean 'demo'" in capsys.readouterr().err
 

@@ -5,8 +5,8 @@ import pytest
 
 from conftest import write_toml
 
-from benchmarks import suite as suite_mod
-from benchmarks.driver import suite_run_id
+from benchmarks.suite import files as suite_files
+from benchmarks.matrix.driver import suite_run_id
 from benchmarks.suite import SuiteError, builtin_suites, load_suite, load_suites, parse_value
 
 BASE = """
@@ -97,7 +97,8 @@ def test_names_are_checked_beside_other_errors(tmp_path):
     text = BASE.replace("width = 8", "widht = 8")
     msg = errors_of(write(tmp_path, text), ['matrix.optimizer=["adamm", "sgd"]'])
     assert "2 problems" in msg and "[fixed] widht: unknown axis" in msg
-    assert "[matrix] optimizer: Unknown optimizer 'adamm'. Did you mean 'adam'" in msg
+    assert "[matrix] optimizer: Unknown optimizer 'adamm': expected an optimizer name" in msg
+    assert "Did you mean 'adam'" in msg
 
 
 def test_wrong_types_are_all_reported(tmp_path):
@@ -105,10 +106,10 @@ def test_wrong_types_are_all_reported(tmp_path):
     text = text.replace("batch_size = 32", "batch_size = 0\nlearning_rate = -1.0")
     msg = errors_of(write(tmp_path, text))
     assert "4 problems" in msg
-    assert "epochs: expected a positive integer" in msg
+    assert "epochs: expected an integer >= 1. Received: epochs='2'" in msg
     assert "seeds: expected a non-empty list of integers" in msg
     assert '[fixed] batch_size: expected an integer >= 1 or "full". Received: batch_size=0' in msg
-    assert "[fixed] learning_rate: expected a positive number" in msg
+    assert "[fixed] learning_rate: expected none or a number > 0" in msg
 
 
 def test_matrix_values_must_be_non_empty_lists(tmp_path):
@@ -133,10 +134,11 @@ def test_exclude_with_unknown_axis(tmp_path):
 def test_unknown_registry_names(tmp_path):
     text = BASE.replace('"digits"', '"digitz"').replace('model = "mlp"', 'model = "mlpp"')
     msg = errors_of(write(tmp_path, text))
-    assert "dataset: unknown dataset 'digitz'. Did you mean 'digits'" in msg
-    assert "model: unknown model 'mlpp'. Did you mean 'mlp'" in msg
+    assert "dataset: Unknown dataset 'digitz': expected a dataset name" in msg
+    assert "model: Unknown model 'mlpp': expected a model name" in msg
+    assert "Did you mean 'digits'" in msg and "Did you mean 'mlp'?" in msg
     msg = errors_of(write(tmp_path, BASE), ['fixed.pipeline="standardise"'])
-    assert "[fixed] pipeline: unknown pipeline 'standardise'" in msg
+    assert "[fixed] pipeline: Unknown pipeline 'standardise'" in msg
 
 
 def test_unknown_optimizer_from_validate_config(tmp_path):
@@ -165,7 +167,7 @@ def test_unknown_suite_name_and_bad_toml(tmp_path):
 
 
 def test_groups_select_members(tmp_path, monkeypatch):
-    monkeypatch.setattr(suite_mod, "SUITES_DIR", str(tmp_path))
+    monkeypatch.setattr(suite_files, "SUITES_DIR", str(tmp_path))
     write(tmp_path, BASE.replace('"t"', '"a"'), "a.toml")
     write(tmp_path, 'claim = "C2"\n' + BASE.replace('"t"', '"b"'), "b.toml")
     write(tmp_path, 'claim = "C10"\n' + BASE.replace('"t"', '"c"'), "c.toml")

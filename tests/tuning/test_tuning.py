@@ -192,23 +192,34 @@ def test_random_search_records_trials_and_resumes(tmp_path, capsys):
     assert "<h2>Tuning</h2>" in page and "Best trial:" in page and "Objective by trial" in page
 
 
-def test_grid_search_resumes_to_the_full_grid_and_records_failed_trials(tmp_path):
-    # width -1 cannot be built: those trials fail, are recorded, and the search goes on.
+def test_grid_search_resumes_to_the_full_grid_and_records_failed_trials(tmp_path, monkeypatch):
+    # A width-16 model fails to build (validation cannot know): those trials fail, are
+    # recorded, and the search goes on.
+    import zoo.models
+
+    build = zoo.models.build
+
+    def build_or_fail(name, spec, **axes):
+        if axes.get("width") == 16:
+            raise RuntimeError("this model cannot be built on purpose")
+        return build(name, spec, **axes)
+
+    monkeypatch.setattr(zoo.models, "build", build_or_fail)
     path = write_space(tmp_path, base=BASE.replace("width = 8\n", ""), space="""
         [space]
         optimizer = {choice = ["sgd", "adam"]}
-        width = {choice = [8, -1]}
+        width = {choice = [8, 16]}
         """)
     assert tune(tmp_path, path, "--tuner", "grid", "--max-trials", "2") == 0
     assert len(runs(tmp_path)) == 2
     assert tune(tmp_path, path, "--tuner", "grid") == 0  # resumes (keras-tuner#1055)
     rows = sorted(runs(tmp_path), key=lambda r: int(r["trial_id"]))
     cells = sorted((r["config"]["optimizer"], r["config"]["width"]) for r in rows)
-    assert cells == [("adam", -1), ("adam", 8), ("sgd", -1), ("sgd", 8)]
+    assert cells == [("adam", 8), ("adam", 16), ("sgd", 8), ("sgd", 16)]
     # Keras Tuner pads trial ids to the width of max_trials ("0", "1", then "0002", ...).
     assert [int(r["trial_id"]) for r in rows] == [0, 1, 2, 3]
     for r in rows:
-        assert r["status"] == ("failed" if r["config"]["width"] == -1 else "ok"), r["error"]
+        assert r["status"] == ("failed" if r["config"]["width"] == 16 else "ok"), r["error"]
         assert r["error"].strip() if r["status"] == "failed" else r["record"]["history"]
 
 

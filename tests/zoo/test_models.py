@@ -156,15 +156,15 @@ def test_unaccepted_axis_names_axis_and_accepted_ones():
 
 
 @pytest.mark.parametrize("name, axes, message", [
-    ("mlp", {"depth": -1}, "depth. must be an integer >= 0"),
-    ("cnn", {"depth": 0}, "depth. must be an integer >= 1"),
-    ("cnn", {"filters": 2.5}, "filters. must be an integer"),
+    ("mlp", {"depth": -1}, "bad depth: expected an integer >= 0"),
+    ("cnn", {"depth": 0}, "bad depth: expected an integer >= 1"),
+    ("cnn", {"filters": 2.5}, "bad filters: expected an integer >= 1"),
     ("cnn1d", {"activation": "relux"}, "Unknown activation 'relux'.*Did you mean 'relu'"),
     ("gru", {"initializer": "he_norm"}, "Unknown initializer 'he_norm'"),
-    ("transformer", {"dropout": 1.5}, r"dropout. must be a rate in \[0, 1\)"),
+    ("transformer", {"dropout": 1.5}, r"bad dropout: expected a number in \[0, 1\)"),
     ("transformer", {"width": 10, "heads": 3}, "divisible by `heads`"),
     ("resnet_small", {"regularizer": "l3"}, "Unknown regularizer 'l3'"),
-    ("lstm", {"bidirectional": "yes"}, "bidirectional. must be true or false"),
+    ("lstm", {"bidirectional": "yes"}, "bad bidirectional: expected true or false"),
     ("mnist1d_cnn", {"initializer": "random_normal:-1"}, "Bad initializer scale"),
 ])
 def test_bad_axis_values_raise_clear_errors(name, axes, message):

@@ -48,14 +48,8 @@ def load(name: str, seed: int = 0, task: str | None = None, **kwargs) -> Dataset
         kwargs["task"] = task  # a loader option (csv / parquet); others reject it
     if ":" in name:
         prefix, _, rest = name.partition(":")
-        loaders = _prefixed_loaders()
-        if prefix not in loaders:
-            raise ValueError(
-                f"Unknown dataset prefix {prefix!r} in {name!r}: expected one of "
-                f"{sorted(loaders)} followed by ':' and a name or path, or a registry "
-                "name (see `zoo datasets`)."
-            )
-        return _call(loaders[prefix], name, rest, seed=seed, **kwargs)
+        check_name(name)
+        return _call(_prefixed_loaders()[prefix], name, rest, seed=seed, **kwargs)
     builder = DATASETS.get(name)
     return _call(builder, name, seed=seed, **kwargs)
 
@@ -78,6 +72,29 @@ def as_reconstruction(dataset: Dataset) -> Dataset:
     width = int(np.prod(dataset.spec.input_shape))
     spec = dataset.spec.replace(task="reconstruction", num_classes=None, output_dim=width)
     return dataset.with_splits(splits, spec)
+
+
+PREFIXES = ("tfds", "csv", "parquet")
+
+
+def check_name(name: str) -> None:
+    """Raises a clear `ValueError` unless `name` is a registry name or a known prefix.
+
+    Checks the name only (nothing is loaded): `"digits"`, `"tfds:mnist"`,
+    `"csv:data/x.csv"`.
+
+    Raises:
+        ValueError: for an unknown registry name or prefix, with the closest names.
+    """
+    if ":" in name:
+        prefix, _, rest = name.partition(":")
+        if prefix not in PREFIXES or not rest:
+            raise ValueError(
+                f"Unknown dataset prefix {prefix!r} in {name!r}: expected one of "
+                f"{', '.join(p + ':' for p in PREFIXES)} followed by a name or path, or a "
+                f"registry name (see `zoo datasets`). Received: dataset={name!r}")
+        return
+    DATASETS.get(name)
 
 
 def _call(builder, name, *args, **kwargs):

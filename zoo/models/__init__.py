@@ -30,22 +30,47 @@ MODELS = Registry("model")
 from zoo.models import (  # noqa: E402,F401
     attention, autoencoder, conv, dense, mnist1d_paper, recurrent)
 
+PLAIN = (str, int, float, bool, type(None), list, dict)
+
+
 def accepted_axes(name: str) -> tuple[str, ...]:
     """The axis names (builder keyword arguments) model `name` accepts."""
     return MODELS.card(name).axes
 
 
+def axis_domain(name: str, axis: str):
+    """The values model `name` accepts for `axis`: its card's range, else the axis table's.
+
+    Example:
+
+    >>> axis_domain("mlp", "depth").describe()
+    'an integer >= 0'
+    """
+    from zoo.axes import AXES
+
+    return MODELS.card(name).ranges.get(axis) or AXES[axis].domain
+
+
 def check_axes(name: str, kwargs: dict) -> None:
-    """Raises a clear `ValueError` if `kwargs` has an axis `name` does not accept."""
+    """Raises a clear `ValueError` for an axis `name` does not accept, or a value outside its range.
+
+    Values that are not plain (a Keras object or callable passed from
+    Python) go to the builder unchecked.
+    """
+    from zoo.domains import check, explain
+
     axes = accepted_axes(name)
-    for key in kwargs:
+    for key, value in kwargs.items():
         if key not in axes:
             raise ValueError(
                 f"Model {name!r} does not accept the axis {key!r}.{did_you_mean(key, axes)} "
                 f"It accepts: {', '.join(axes) or 'no axes'}. Remove {key!r} from the "
                 f"suite or pick a model that accepts it (`zoo models show {name}`). "
-                f"Received: {key}={kwargs[key]!r}"
+                f"Received: {key}={value!r}"
             )
+        invalid = check(axis_domain(name, key), value) if isinstance(value, PLAIN) else None
+        if invalid is not None:
+            raise ValueError(f"Model {name!r}: bad {key}: {explain(key, value, invalid)}")
 
 
 def build(name: str, spec, **kwargs):

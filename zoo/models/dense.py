@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoo.domains import Int
 from zoo.models import MODELS
 
 MLP_AXES = ("activation", "initializer", "dropout", "regularizer", "depth", "width",
@@ -36,6 +37,7 @@ def logistic(input_shape, num_outputs, task="classification", initializer="gloro
     tasks=("classification", "regression"),
     input_kind="any",
     axes=MLP_AXES,
+    ranges={"depth": Int(min=0)},  # depth 0 is logistic regression (claim C1)
     defaults={"depth": 2, "width": 64, "activation": "relu", "initializer": "glorot_uniform",
               "dropout": 0.0, "regularizer": None, "batch_norm": False,
               "residual": False},
@@ -52,7 +54,7 @@ def mlp(input_shape, num_outputs, task="classification", depth=2, width=64, acti
     from zoo.models.layers import check_common, kernel_args, output_head
 
     check_common(activation, initializer, regularizer, dropout, width=width)
-    check_int("depth", depth, minimum=0)  # depth 0 is logistic regression (claim C1)
+    check_int("depth", depth, minimum=0)
     batch_norm, residual = check_bool("batch_norm", batch_norm), check_bool("residual", residual)
     inputs = keras.Input(shape=input_shape, name="input")
     x = keras.layers.Flatten()(inputs)

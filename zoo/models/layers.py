@@ -94,6 +94,16 @@ def _public_names(module) -> list[str]:
     return sorted(n for n in dir(module) if n.islower() and not n.startswith("_") and n not in skip)
 
 
+def activation_names() -> list[str]:
+    """The activation names Keras knows (`keras.activations`)."""
+    return _public_names(keras.activations)
+
+
+def initializer_names() -> list[str]:
+    """The initializer names Keras knows (`keras.initializers`)."""
+    return _public_names(keras.initializers)
+
+
 def resolve_activation(value):
     """Checks an activation given by Keras name (or callable) and returns it.
 

@@ -1,0 +1,130 @@
+"""Checks of one resolved run config as a whole, without training.
+
+`check_config(config)` checks every axis value of a config against the axis
+table (`zoo.axes`; model axes against the model card's range) and what one
+axis alone cannot say: that the model accepts each model axis, and that the
+loss fits the dataset's task. It returns `CellProblem`s; `validate_config`
+raises the first as a `ValueError` for callers that check one config
+(`run_one`'s users, tuning trials). Importing this module does not import
+TensorFlow; checking an activation or initializer name imports Keras.
+
+Example:
+
+>>> validate_config({"dataset": "digits", "model": "mlp", "optimizer": "adamm"})
+Traceback (most recent call last):
+...
+ValueError: Unknown optimizer 'adamm': expected an optimizer name ... Did you mean 'adam' ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from zoo.axes import AXES, MODEL
+from zoo.domains import check
+
+
+@dataclasses.dataclass(frozen=True)
+class CellProblem:
+    """What is wrong with one axis of a config.
+
+    Args:
+        axis: The config key at fault.
+        message: What is wrong and what was expected.
+        suggestions: The closest valid names.
+        received: `axis=value`.
+    """
+
+    axis: str
+    message: str
+    suggestions: tuple[str, ...] = ()
+    received: str = ""
+
+    def __str__(self) -> str:
+        hint = (f". Did you mean {' or '.join(map(repr, self.suggestions))}?"
+                if self.suggestions else ".")
+        return f"{self.message}{hint} Received: {self.received}"
+
+
+def _dataset_task(name) -> str | None:
+    """The dataset's task when the registry card names exactly one, else None."""
+    try:
+        from zoo.datasets import DATASETS
+
+        tasks = DATASETS.card(name).tasks if name in DATASETS else ()
+    except Exception:  # a broken registry must not hide the config's own errors
+        return None
+    return tasks[0] if len(tasks) == 1 else None
+
+
+def _invalid(axis: str, value, invalid, context: str = "") -> CellProblem:
+    lead = f"{invalid.detail}: expected" if invalid.detail else "expected"
+    return CellProblem(axis, f"{lead} {invalid.expected}{context}", invalid.suggestions,
+                       f"{axis}={value!r}")
+
+
+def check_config(config: dict) -> list[CellProblem]:
+    """Every problem of one resolved config (axis values, model axes, loss vs task).
+
+    Args:
+        config: A resolved run config; keys it leaves out take the axis
+            table's defaults (and are not checked). Keys that are not axes
+            are ignored.
+
+    Returns:
+        A list of `CellProblem`s, empty when the config is fine.
+
+    Raises:
+        TypeError: when `config` is not a dict.
+    """
+    from zoo.models import MODELS, axis_domain
+
+    if not isinstance(config, dict):
+        raise TypeError(f"A run config must be a dict. Received: config={config!r}")
+    problems = []
+    for key in ("dataset", "model"):
+        if key not in config:
+            problems.append(CellProblem(key, f"required: a {key} name (see `zoo {key}s`)",
+                                        received=f"{key}=None"))
+    model = config.get("model")
+    card = MODELS.card(model) if isinstance(model, str) and model in MODELS else None
+    for axis, value in config.items():
+        spec = AXES.get(axis)
+        if spec is None:
+            continue
+        if spec.kind == MODEL and card is not None:
+            if axis not in card.axes:
+                problems.append(CellProblem(
+                    axis, f"model {model!r} does not accept the axis {axis!r}. It accepts: "
+                    f"{', '.join(card.axes) or 'no axes'}", received=f"{axis}={value!r}"))
+                continue
+            invalid = check(axis_domain(model, axis), value)
+            context = f" for model {model!r}" if axis in card.ranges else ""
+        else:
+            invalid, context = spec.check(value), ""
+        if invalid is not None:
+            problems.append(_invalid(axis, value, invalid, context))
+    loss = config.get("loss")
+    if isinstance(loss, str) and not any(p.axis == "loss" for p in problems):
+        from benchmarks.run.losses import check_loss
+
+        try:
+            check_loss(loss, _dataset_task(config.get("dataset")))
+        except ValueError as exc:
+            problems.append(CellProblem("loss", str(exc).split(" Received:")[0].rstrip("."),
+                                        received=f"loss={loss!r}"))
+    return problems
+
+
+def validate_config(config: dict) -> None:
+    """Raises a clear `ValueError` for the first problem of one resolved config.
+
+    Args:
+        config: A resolved run config (see `check_config`).
+
+    Raises:
+        ValueError: naming the axis, what was expected and the closest names.
+    """
+    problems = check_config(config)
+    if problems:
+        raise ValueError(str(problems[0]))
