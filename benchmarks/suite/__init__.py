@@ -19,10 +19,10 @@ Example:
 """
 
 from benchmarks.suite.cell import CellProblem, check_config, validate_config
-from benchmarks.suite.definition import FIELDS, GROUP_FIELDS, Suite, with_model_defaults
-from benchmarks.suite.files import (SUITES_DIR, apply_overrides, builtin_suites, known_axes,
-                                    load_suite, load_suites, parse_value, read_toml,
-                                    resolve_path)
+from benchmarks.suite.definition import (FIELDS, GROUP_FIELDS, Suite, known_axes,
+                                         with_model_defaults)
+from benchmarks.suite.files import (SUITES_DIR, apply_overrides, builtin_suites, load_suite,
+                                    load_suites, parse_value, read_toml, resolve_path)
 from benchmarks.suite.problems import Problem, Problems, SuiteError
 from benchmarks.suite.validate import validate
 

@@ -22,7 +22,7 @@ import dataclasses
 import itertools
 from typing import Any
 
-from zoo.axes import AXES, EXECUTION, cell_defaults
+from zoo.axes import AXES, EXECUTION, OPTION, cell_defaults
 
 FIELDS = ("name", "description", "dataset", "model", "epochs", "seeds", "fixed", "matrix",
           "exclude", "claim", "target", "dataset_options", "pipeline_options", "options")
@@ -104,6 +104,11 @@ class Suite:
         spec = dataclasses.asdict(self)
         spec.pop("source")
         return spec
+
+
+def known_axes() -> tuple[str, ...]:
+    """Every axis a suite may set in `[fixed]` / `[matrix]` (the axis table, options aside)."""
+    return tuple(name for name, axis in AXES.items() if axis.kind != OPTION)
 
 
 def _in_config(option: str) -> bool:

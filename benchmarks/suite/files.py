@@ -22,10 +22,10 @@ import os
 import tomllib
 from typing import Any
 
-from zoo.axes import AXES, OPTION
+from zoo.axes import AXES
 from zoo.registry import did_you_mean, natural_key
 
-from benchmarks.suite.definition import FIELDS, GROUP_FIELDS, Suite
+from benchmarks.suite.definition import FIELDS, GROUP_FIELDS, Suite, known_axes
 from benchmarks.suite.problems import Problem, SuiteError
 
 SUITES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "suites")
@@ -76,11 +76,6 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
-
-
-def known_axes() -> tuple[str, ...]:
-    """Every axis a suite may set in `[fixed]` / `[matrix]` (the axis table, options aside)."""
-    return tuple(name for name, axis in AXES.items() if axis.kind != OPTION)
 
 
 def apply_overrides(data: dict, overrides: list[str], path: str, fields=FIELDS,

@@ -25,8 +25,7 @@ from zoo.axes import AXES, EXECUTION, MODEL, OPTION
 from zoo.domains import Int, ListOf, check
 
 from benchmarks.suite.cell import check_config
-from benchmarks.suite.definition import FIELDS, Suite
-from benchmarks.suite.files import known_axes
+from benchmarks.suite.definition import FIELDS, Suite, known_axes
 from benchmarks.suite.problems import Problems, SuiteError
 
 SEEDS = ListOf(Int(), "integers", "seeds = [0, 1, 2]")
