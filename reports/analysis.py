@@ -73,13 +73,16 @@ def varying_axes(runs: pd.DataFrame) -> list[str]:
     return out
 
 
-PRIMARY = ("optimizer", "activation", "batch_size", "regularizer", "initializer", "schedule",
-           "loss", "pipeline", "model", "learning_rate")
-
-
 def primary_axis(axes: list[str]) -> str:
-    """The axis a suite is mostly about (optimizer before learning_rate, ...)."""
-    return next((a for a in PRIMARY if a in axes), axes[0])
+    """The axis a suite is mostly about: the first of `axes` in the axis table's order.
+
+    The table (`zoo.axes`) lists optimizer before activation, ..., before
+    learning_rate; an axis it does not know comes last.
+    """
+    from zoo.axes import report_order
+
+    order = {name: i for i, name in enumerate(report_order())}
+    return min(axes, key=lambda a: (order.get(a, len(order)), axes.index(a)))
 
 
 def _first_present(runs: pd.DataFrame, names) -> str | None:
