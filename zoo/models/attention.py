@@ -32,11 +32,9 @@ def transformer(input_shape, num_outputs, task="classification", vocab_size=None
     """Transformer encoder over a sequence; `width` must be divisible by `heads`."""
     import keras
 
-    from zoo.models.layers import (PositionEmbedding, check_common, kernel_args, output_head,
+    from zoo.models.layers import (PositionEmbedding, kernel_args, output_head,
                                    sequence_input)
 
-    check_common(activation, initializer, regularizer, dropout, depth=depth, width=width,
-                 heads=heads)
     width, heads = int(width), int(heads)
     if width % heads:
         raise ValueError(

@@ -37,12 +37,9 @@ def autoencoder(input_shape, num_outputs, task="reconstruction", depth=1, width=
     """Encoder and mirrored decoder; the `code` layer is the bottleneck."""
     import keras
 
-    from zoo.models.checks import check_bool
-    from zoo.models.layers import check_common, kernel_args, output_head
+    from zoo.models.layers import kernel_args, output_head
 
-    check_common(activation, initializer, regularizer, dropout, depth=depth, width=width,
-                 code_size=code_size)
-    batch_norm = check_bool("batch_norm", batch_norm)
+    batch_norm = bool(batch_norm)
     size = math.prod(input_shape)
     if task != "reconstruction" or int(num_outputs) != size:
         raise ValueError(

@@ -26,10 +26,8 @@ def _conv_stack(inputs, x, num_outputs, task, depth, filters, kernel_size, width
     """depth x (conv block, max-pool while the map is >= 2 wide), flatten, dense, head."""
     import keras
 
-    from zoo.models.layers import check_common, conv_block, kernel_args, output_head
+    from zoo.models.layers import conv_block, kernel_args, output_head
 
-    check_common(activation, initializer, regularizer, dropout, depth=depth, filters=filters,
-                 kernel_size=kernel_size, width=width)
     pool = keras.layers.MaxPooling2D if len(x.shape) == 4 else keras.layers.MaxPooling1D
     for i in range(int(depth)):
         x = conv_block(x, int(filters) * 2 ** i, int(kernel_size), activation, batch_norm,
@@ -111,11 +109,9 @@ def resnet_small(input_shape, num_outputs, task="classification", depth=2, filte
     """Residual blocks: block i > 0 halves the map (while >= 4 wide) and doubles filters."""
     import keras
 
-    from zoo.models.layers import (check_common, conv_block, image_input, kernel_args,
+    from zoo.models.layers import (conv_block, image_input, kernel_args,
                                    output_head)
 
-    check_common(activation, initializer, regularizer, dropout, depth=depth, filters=filters,
-                 kernel_size=kernel_size)
     inputs, x = image_input(input_shape)
     x = conv_block(x, int(filters), int(kernel_size), activation, batch_norm, initializer,
                    regularizer, name="stem")

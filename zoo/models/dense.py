@@ -50,12 +50,9 @@ def mlp(input_shape, num_outputs, task="classification", depth=2, width=64, acti
         residual=False):
     import keras
 
-    from zoo.models.checks import check_bool, check_int
-    from zoo.models.layers import check_common, kernel_args, output_head
+    from zoo.models.layers import kernel_args, output_head
 
-    check_common(activation, initializer, regularizer, dropout, width=width)
-    check_int("depth", depth, minimum=0)
-    batch_norm, residual = check_bool("batch_norm", batch_norm), check_bool("residual", residual)
+    batch_norm, residual = bool(batch_norm), bool(residual)
     inputs = keras.Input(shape=input_shape, name="input")
     x = keras.layers.Flatten()(inputs)
     for i in range(int(depth)):

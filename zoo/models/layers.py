@@ -13,7 +13,6 @@ import math
 
 import keras
 
-from zoo.models.checks import check_bool, check_fraction, check_int
 from zoo.registry import did_you_mean
 
 REGULARIZERS = ("none", "l1", "l2", "l1_l2")
@@ -177,25 +176,6 @@ def kernel_args(initializer="glorot_uniform", regularizer=None) -> dict:
             "kernel_regularizer": resolve_regularizer(regularizer)}
 
 
-def check_common(activation="relu", initializer="glorot_uniform", regularizer=None,
-                 dropout=0.0, **ints) -> None:
-    """Checks the shared axes up front, before any layer is made.
-
-    Args:
-        activation, initializer, regularizer, dropout: Shared axis values.
-        **ints: Integer axes that must be >= 1 (`depth=2, width=64`, ...).
-
-    Raises:
-        ValueError: naming the first bad value.
-    """
-    resolve_activation(activation)
-    resolve_initializer(initializer)
-    resolve_regularizer(regularizer)
-    check_fraction("dropout", dropout)
-    for name, value in ints.items():
-        check_int(name, value)
-
-
 def image_input(input_shape, name: str = "input"):
     """Returns `(inputs, x)` with `x` of shape (batch, H, W, C).
 
@@ -261,7 +241,7 @@ def conv_block(x, filters: int, kernel_size: int, activation="relu", batch_norm=
     conv = keras.layers.Conv2D if len(x.shape) == 4 else keras.layers.Conv1D
     x = conv(filters, kernel_size, strides=strides, padding="same", use_bias=not batch_norm,
              name=name, **kernel_args(initializer, regularizer))(x)
-    if check_bool("batch_norm", batch_norm):
+    if batch_norm:
         x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
     return keras.layers.Activation(activation, name=f"{name}_act")(x)
 

@@ -40,9 +40,8 @@ def mnist1d_mlp(input_shape, num_outputs, task="classification", width=100, acti
     """Two hidden layers of `width`, the second one residual."""
     import keras
 
-    from zoo.models.layers import check_common, kernel_args, output_head
+    from zoo.models.layers import kernel_args, output_head
 
-    check_common(activation, initializer, regularizer, dropout, width=width)
     inputs = keras.Input(shape=tuple(input_shape), name="input")
     x = keras.layers.Flatten(name="flatten")(inputs)
     h = keras.layers.Dense(int(width), activation=activation, name="linear1",
@@ -74,9 +73,8 @@ def mnist1d_cnn(input_shape, num_outputs, task="classification", filters=25, act
     """Three strided Conv1D layers and a linear classifier on the flattened features."""
     import keras
 
-    from zoo.models.layers import check_common, kernel_args, output_head, sequence_input
+    from zoo.models.layers import kernel_args, output_head, sequence_input
 
-    check_common(activation, initializer, regularizer, dropout, filters=filters)
     inputs, x = sequence_input(input_shape)
     for i, kernel_size in enumerate((5, 3, 3)):
         x = keras.layers.Conv1D(int(filters), kernel_size, strides=2, padding="same",
@@ -107,14 +105,12 @@ def mnist1d_gru(input_shape, num_outputs, task="classification", units=6, bidire
     """(Bi)GRU returning every step, flattened into the head."""
     import keras
 
-    from zoo.models.checks import check_bool
-    from zoo.models.layers import check_common, kernel_args, output_head, sequence_input
+    from zoo.models.layers import kernel_args, output_head, sequence_input
 
-    check_common("tanh", initializer, regularizer, dropout, units=units)
     inputs, x = sequence_input(input_shape)
     layer = keras.layers.GRU(int(units), return_sequences=True, name="gru",
                              **kernel_args(initializer, regularizer))
-    if check_bool("bidirectional", bidirectional):
+    if bidirectional:
         layer = keras.layers.Bidirectional(layer, name="bi_gru")
     x = keras.layers.Flatten(name="flatten")(layer(x))
     if dropout:

@@ -37,12 +37,10 @@ def recurrent_stack(layer_name, input_shape, num_outputs, task, vocab_size, unit
     """
     import keras
 
-    from zoo.models.checks import check_bool, check_int
-    from zoo.models.layers import check_common, kernel_args, output_head, sequence_input
+    from zoo.models.layers import kernel_args, output_head, sequence_input
 
-    check_common(activation, initializer, regularizer, dropout, units=units, depth=depth)
-    bidirectional = check_bool("bidirectional", bidirectional)
-    inputs, x = sequence_input(input_shape, vocab_size, check_int("embed_dim", embed_dim))
+    bidirectional = bool(bidirectional)
+    inputs, x = sequence_input(input_shape, vocab_size, int(embed_dim))
     layer_cls = getattr(keras.layers, layer_name)
     for i in range(int(depth)):
         layer = layer_cls(int(units), activation=activation,
