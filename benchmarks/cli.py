@@ -196,3 +196,41 @@ def _fmt(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     return value
+
+
+def suites(args) -> int:
+    """Runs `zoo suites`: the built-in suites and groups, with their size and description.
+
+    Returns:
+        0 (an empty match prints a hint instead of a table).
+    """
+    import fnmatch
+
+    from benchmarks.suite import SUITES_DIR, builtin_suites, load_suites, read_toml
+
+    rows = []
+    for name in builtin_suites():
+        if args.pattern and not fnmatch.fnmatchcase(name, args.pattern):
+            continue
+        data, _ = read_toml(os.path.join(SUITES_DIR, f"{name}.toml"))
+        members = load_suites(name, check_cells=False)
+        cells = sum(len(s.cells()) for s in members)
+        runs = sum(len(s.cells()) * len(s.seeds) for s in members)
+        group = "suites" in data
+        rows.append({"name": name, "kind": "group" if group else "suite",
+                     "claim": data.get("claim"), "cells": cells, "runs": runs,
+                     "members": [s.name for s in members] if group else [],
+                     "description": " ".join(str(data.get("description", "")).split())})
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"No built-in suite matches {args.pattern!r}. Try `zoo suites`.")
+        return EXIT_OK
+    _table(f"{len(rows)} built-in suites and groups", ["name", "claim", "cells", "runs",
+                                                       "description"],
+           [[r["name"], r["claim"] or ("group of %d" % len(r["members"]) if r["members"]
+                                       else ""), r["cells"], r["runs"],
+             r["description"][:160] + ("..." if len(r["description"]) > 160 else "")]
+            for r in rows])
+    return EXIT_OK

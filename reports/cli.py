@@ -74,7 +74,8 @@ def build(store: str, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
 def report(args) -> int:
     """Entry point of `zoo report` (arguments parsed by `zoo.cli`)."""
     out = args.out or DEFAULT_OUT
-    result = build(args.store, args.suite, out)
+    stores = [args.store] if isinstance(args.store, str) else (args.store or ["runs/zoo.sqlite"])
+    result = build(stores[0], args.suite, out)
     for r in result["reports"]:
         line = f"{r.name}: {len(r.runs)} runs"
         bad = int((r.runs["status"] != "ok").sum())

@@ -121,59 +121,147 @@ def _shown_default(value) -> str:
         if isinstance(value, str) and value in (REQUIRED, PER_MODEL) else json.dumps(value)
 
 
+EPILOG = """examples:
+  zoo models 'cnn*'                      list models matching a pattern
+  zoo axes --model mlp                   the axes a model takes, their defaults and ranges
+  zoo suites                             the built-in suites and groups
+  zoo bench demo --dry-run               validate a suite and show its cells
+  zoo bench demo --set epochs=2          run it (finished runs are skipped on a rerun)
+  zoo results --suite demo --format csv  the recorded runs
+  zoo report --suite demo                HTML / Markdown / CSV report under runs/reports/
+  zoo tune mlp_digits --max-trials 5     a Keras Tuner search over the same axes
+  zoo export tensorboard --suite demo    the runs as TensorBoard event files
+  zoo merge a.sqlite b.sqlite --into all.sqlite
+
+exit codes: 0 success, 1 some runs failed, 2 bad input (the message says what
+was wrong, what was expected and how to fix it)."""
+STORE_HELP = "the results store, an SQLite file (default: %(default)s)"
+
+
+def _version() -> str:
+    import zoo
+
+    return f"zoo {zoo.__version__}"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The `zoo` command line: one subcommand per task, each with `--help`."""
     parser = argparse.ArgumentParser(
-        prog="zoo", description="Keras model zoo and benchmark suite.")
-    sub = parser.add_subparsers(dest="command", required=True)
+        prog="zoo", description="A Keras model zoo and benchmark suite: which optimizer, "
+        "activation, batch size, regularizer or learning rate, measured.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for kind in ("models", "datasets", "pipelines"):
-        p = sub.add_parser(kind, help=f"list {kind} (fnmatch wildcards) or `show NAME`")
-        p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, or 'show'")
-        p.add_argument("name", nargs="*", help="name, after 'show'")
-        p.add_argument("--task", default=None)
-        p.add_argument("--tag", default=None)
-        p.add_argument("--format", choices=("table", "json"), default="table")
+        p = sub.add_parser(kind, help=f"list {kind} (fnmatch wildcards) or `show NAME`",
+                           description=f"List registered {kind}, or show one card with "
+                           f"`zoo {kind} show NAME`.")
+        p.add_argument("pattern", nargs="?", default=None,
+                       help="fnmatch pattern (e.g. 'cnn*'), or 'show'")
+        p.add_argument("name", nargs="*", help="the name to show, after 'show'")
+        p.add_argument("--task", default=None, help="only entries for this task "
+                       "(classification, regression, reconstruction)")
+        p.add_argument("--tag", default=None, help="only entries with this tag")
+        p.add_argument("--format", choices=("table", "json"), default="table",
+                       help="output format (default: %(default)s)")
         p.set_defaults(func=cmd_list, kind=kind)
 
-    p = sub.add_parser("axes", help="list the axes a suite may set (fnmatch wildcards)")
-    p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. '*rate*'")
-    p.add_argument("--kind", default=None, help="model, harness, execution or option")
-    p.add_argument("--model", default=None, help="only the axes this model accepts")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p = sub.add_parser("axes", help="list the axes a suite may set (fnmatch wildcards)",
+                       description="The axis table: every axis a suite, --set or a tuning "
+                       "space may set, with its kind, default, accepted values and doc.")
+    p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. 'learning_*'")
+    p.add_argument("--kind", default=None, help="only axes of this kind: model, harness, "
+                   "execution or option")
+    p.add_argument("--model", default=None, help="only the axes this model accepts, with its "
+                   "defaults and ranges")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="output format (default: %(default)s)")
     p.set_defaults(func=cmd_axes)
 
-    p = sub.add_parser("bench", help="run a suite (a TOML path or a built-in name)")
-    p.add_argument("suite")
-    p.add_argument("--store", default="runs/zoo.sqlite")
-    p.add_argument("--executor", choices=("local", "ray"), default="local")
-    p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--retry-failed", action="store_true")
-    p.add_argument("--tensorboard", action="store_true")
+    p = sub.add_parser("suites", help="list the built-in suites and groups",
+                       description="The built-in suites (benchmarks/suites/*.toml) with their "
+                       "description, claim, cells and runs; groups list their members.")
+    p.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. 'c0*'")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="output format (default: %(default)s)")
+    p.set_defaults(func=_lazy("benchmarks.cli", "suites"))
+
+    p = sub.add_parser("bench", help="run a suite (a TOML path or a built-in name)",
+                       description="Validate a suite, then train every run of its matrix not "
+                       "yet in the store. Safe to interrupt: rerun to resume.")
+    p.add_argument("suite", help="a suite TOML file or a built-in name (see `zoo suites`)")
+    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local worker processes, or a Ray cluster (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: local: "
+                   "cores // 2, 2 TensorFlow threads each; ray: the cluster's CPUs)")
+    p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray; "
+                   "default: start a local Ray instance)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field or axis, e.g. epochs=1, fixed.batch_size=16, "
+                   "'matrix.optimizer=[\"sgd\",\"adam\"]' (repeatable)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate and print the cells and runs to do; train nothing")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="run failed runs again (they are skipped by default)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="write TensorBoard logs with HParams to runs/tensorboard/<suite>/")
     p.set_defaults(func=_lazy("benchmarks.cli", "bench"))
 
-    p = sub.add_parser("results", help="print recorded runs")
-    p.add_argument("--store", default="runs/zoo.sqlite")
-    p.add_argument("--suite", default=None)
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p = sub.add_parser("results", help="print recorded runs",
+                       description="The runs in a store, as a table, CSV, JSON or Parquet.")
+    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--suite", default=None, help="only this suite (default: every suite)")
+    p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table",
+                   help="output format (default: %(default)s; parquet needs --out)")
+    p.add_argument("--out", default=None, help="write to this file instead of the terminal")
     p.set_defaults(func=_lazy("benchmarks.cli", "results"))
 
-    p = sub.add_parser("tune", help="run a Keras Tuner search over a space")
-    p.add_argument("space")
-    p.add_argument("--store", default="runs/zoo.sqlite")
+    p = sub.add_parser("tune", help="run a Keras Tuner search over a space",
+                       description="A Keras Tuner search whose trials are trained and recorded "
+                       "by the benchmark harness.")
+    p.add_argument("space", help="a space TOML file or a built-in name (tuning/spaces/)")
+    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
     p.add_argument("--tuner", choices=("random", "grid", "bayesian", "hyperband"),
-                   default="random")
-    p.add_argument("--max-trials", type=int, default=None)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--directory", default=None, help="Keras Tuner working directory")
+                   default="random", help="the Keras Tuner tuner (default: %(default)s)")
+    p.add_argument("--max-trials", type=int, default=None,
+                   help="trials to run (default: the whole grid for grid, else 10; hyperband "
+                   "sizes itself from the epochs)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field or axis; space.<axis>={...} replaces one axis "
+                   "(repeatable)")
+    p.add_argument("--directory", default=None,
+                   help="Keras Tuner working directory (default: runs/tuning)")
     p.set_defaults(func=_lazy("tuning.cli", "tune"))
 
-    p = sub.add_parser("report", help="write HTML / Markdown / CSV reports from the store")
-    p.add_argument("--store", default="runs/zoo.sqlite")
-    p.add_argument("--suite", default=None)
-    p.add_argument("--out", default=None, help="default: runs/reports/")
+    p = sub.add_parser("report", help="write HTML / Markdown / CSV reports from the store",
+                       description="Tables, plots and findings computed from the stored runs.")
+    p.add_argument("--store", action="append", default=None, metavar="PATH",
+                   help="a results store; repeat to report on several stores together "
+                   "(default: runs/zoo.sqlite)")
+    p.add_argument("--suite", default=None, help="one suite (default: every suite, plus the "
+                   "findings index)")
+    p.add_argument("--out", default=None, help="output folder (default: runs/reports/)")
     p.set_defaults(func=_lazy("reports.cli", "report"))
+
+    p = sub.add_parser("export", help="export stored runs to TensorBoard or MLflow",
+                       description="Write the stored runs (packed ones included) as TensorBoard "
+                       "event files with HParams, or as MLflow runs.")
+    p.add_argument("target", choices=("tensorboard", "mlflow"), help="where to export")
+    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--suite", default=None, help="only this suite (default: every suite)")
+    p.add_argument("--out", default=None, help="TensorBoard log folder (default: "
+                   "runs/tensorboard) or MLflow tracking URI (default: runs/mlflow)")
+    p.set_defaults(func=_lazy("benchmarks.export", "export_command"))
+
+    p = sub.add_parser("merge", help="merge stores from several machines into one",
+                       description="Copy the finished runs of SRC stores into DEST. Idempotent; "
+                       "a run finished in two stores keeps one row and a differing record is "
+                       "reported as a conflict; running rows are not copied.")
+    p.add_argument("sources", nargs="+", metavar="SRC", help="stores to read")
+    p.add_argument("--into", required=True, metavar="DEST", help="the store to write "
+                   "(created if missing)")
+    p.set_defaults(func=_lazy("benchmarks.store.merge", "merge_command"))
     return parser
 
 

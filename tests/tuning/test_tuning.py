@@ -340,7 +340,9 @@ def test_report_tuning_section_compares_best_trial_with_best_grid_cell(tmp_path)
     """reports.tuning on a hand-made store (no training, no TensorFlow)."""
     from reports import data
     from reports.html import page
-    from reports.tuning import analyze_tuning, html_sections, markdown_sections
+    from reports.html import tuning_sections as html_sections
+    from reports.markdown import tuning_sections as markdown_sections
+    from reports.tuning import analyze_tuning
 
     path = str(tmp_path / "zoo.sqlite")
     base = {"dataset": "digits", "model": "mlp", "epochs": 2}
