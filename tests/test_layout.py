@@ -101,3 +101,33 @@ def test_the_perf_script_is_a_leaf():
     importers = [name for name, path in modules.items()
                  if "benchmarks.perf" in _imports(name, path, modules)]
     assert importers == []
+
+
+def _third_party_imports() -> set[str]:
+    import sys
+
+    own = set(PACKAGES)
+    found = set()
+    for path in _modules().values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module.split(".")[0])
+    return {m for m in found if m not in own and m not in sys.stdlib_module_names
+            and m != "__future__"}
+
+
+def test_every_imported_package_is_declared():
+    import re
+    from importlib import metadata
+
+    declared = {re.split(r"[\[<>=!~; ]", r)[0].lower().replace("_", "-")
+                for r in metadata.requires("zoo") or []}
+    dists = metadata.packages_distributions()
+    missing = {}
+    for module in _third_party_imports():
+        names = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
+        if not names & declared:
+            missing[module] = sorted(names)
+    assert missing == {}, "declare these in pyproject.toml (dependencies or an extra)"
