@@ -19,6 +19,8 @@ ValueError: Unknown optimizer 'adamm': expected an optimizer name ... Did you me
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 
 from zoo.axes import AXES, MODEL
 from zoo.domains import check
@@ -42,8 +44,8 @@ class CellProblem:
 
     def __str__(self) -> str:
         hint = (f". Did you mean {' or '.join(map(repr, self.suggestions))}?"
-                if self.suggestions else ".")
-        return f"{self.message}{hint} Received: {self.received}"
+                if self.suggestions else "" if self.message.endswith(".") else ".")
+        return f"{self.message}{hint}" + (f" Received: {self.received}" if self.received else "")
 
 
 def _dataset_task(name) -> str | None:
@@ -55,6 +57,18 @@ def _dataset_task(name) -> str | None:
     except Exception:  # a broken registry must not hide the config's own errors
         return None
     return tasks[0] if len(tasks) == 1 else None
+
+
+@functools.lru_cache(maxsize=256)
+def _source_problem(name: str, options_json: str):
+    """`(field, message)` when the dataset's data cannot be found (file, TFDS), or None."""
+    from zoo.datasets.sources import SourceError, check_source
+
+    try:
+        check_source(name, json.loads(options_json))
+    except SourceError as exc:
+        return exc.field, str(exc)
+    return None
 
 
 def _invalid(axis: str, value, invalid, context: str = "") -> CellProblem:
@@ -104,6 +118,12 @@ def check_config(config: dict) -> list[CellProblem]:
             invalid, context = spec.check(value), ""
         if invalid is not None:
             problems.append(_invalid(axis, value, invalid, context))
+    dataset, options = config.get("dataset"), config.get("dataset_options") or {}
+    if isinstance(dataset, str) and isinstance(options, dict) and not any(
+            p.axis in ("dataset", "dataset_options") for p in problems):
+        found = _source_problem(dataset, json.dumps(options, sort_keys=True, default=str))
+        if found:
+            problems.append(CellProblem(found[0], found[1]))
     loss = config.get("loss")
     if isinstance(loss, str) and not any(p.axis == "loss" for p in problems):
         from benchmarks.run.losses import check_loss

@@ -66,3 +66,46 @@ def test_dry_run_rejects_a_bad_value_of_every_axis(axis, tmp_path, capsys):
     accepted = (axis_domain(model, axis) if spec.kind == MODEL else spec.domain).describe()
     assert f"{path}: [{section}] {axis}: " in err and accepted in err, err
     assert f"Received: {axis}=" in err
+
+
+@pytest.mark.parametrize("dataset, options, expected", [
+    ("csv:/nonexistent/file.csv", "", "CSV file not found: '/nonexistent/file.csv'"),
+    ("tfds:no_such_dataset", "", "TensorFlow Datasets has no dataset 'no_such_dataset'"),
+    # The real TFDS builder (not mock_data): nothing prepared in data_dir, no download.
+    ("tfds:mnist", 'data_dir = "{tmp}"', "TFDS dataset 'mnist' is not prepared in data_dir="),
+    ("digits", "n_sampels = 3", "does not accept options ['n_sampels']"),
+    ("csv:{tmp}/t.csv", 'target = "label"', "Target column 'label' not found"),
+])
+def test_dry_run_checks_that_the_data_can_be_found(dataset, options, expected, tmp_path,
+                                                   capsys):
+    (tmp_path / "t.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    tmp = str(tmp_path)
+    path = write_toml(tmp_path, f"""
+        name = "data_check"
+        description = "data that is not there"
+        dataset = "{dataset.format(tmp=tmp)}"
+        model = "mlp"
+        epochs = 1
+        seeds = [0]
+        dataset_options = {{{options.format(tmp=tmp)}}}
+        """)
+    store = tmp_path / "zoo.sqlite"
+    assert main(["bench", path, "--dry-run", "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert expected.format(tmp=tmp) in err and path in err, err
+    assert not store.exists()  # nothing written
+
+
+def test_dry_run_rejects_a_non_finite_learning_rate(tmp_path, capsys):
+    path = write_toml(tmp_path, """
+        name = "inf_lr"
+        description = "an infinite learning rate"
+        dataset = "digits"
+        model = "mlp"
+        epochs = 1
+        seeds = [0]
+        [fixed]
+        learning_rate = inf
+        """)
+    assert main(["bench", path, "--dry-run", "--store", str(tmp_path / "s.sqlite")]) == 2
+    assert "[fixed] learning_rate: expected none or a number > 0" in capsys.readouterr().err
