@@ -1,12 +1,14 @@
 """The `keras_tuner.HyperModel` of a space, built on the benchmark harness.
 
 `SpaceHyperModel.build(hp)` resolves the trial's config (`Space.config`) and
-builds and compiles the model with the harness's own functions
-(`benchmarks.run`: data + pipeline, registry model, optimizer, schedule,
-loss and metrics). `fit(hp, model, ...)` trains it with the harness's
-`model.fit` call and callbacks (diagnostics, early stopping, divergence,
-timing) plus Keras Tuner's (objective reporting, best-epoch checkpoint), and
-turns the result into the same record as a benchmark run (`RECORD_KEYS`).
+starts the run lifecycle every benchmark run goes through
+(`benchmarks.run.Run`): `Run.build` prepares the data and pipeline, builds
+and compiles the registry model with its optimizer, schedule, loss and
+metrics. `fit(hp, model, ...)` finishes it with `Run.execute(model, ...)`:
+the harness's `model.fit` call and callbacks (diagnostics, early stopping,
+divergence, timing) plus Keras Tuner's (objective reporting, best-epoch
+checkpoint), measured into the same record as a benchmark run
+(`benchmarks.run.record.FIELDS`).
 `batch_size` and `epochs` are tuned here, in `fit`, when they are axes of
 the space; Hyperband's epoch budget (`epochs`, `initial_epoch`) wins.
 
@@ -19,7 +21,6 @@ lets the tuner build and fit, and makes sure the run is finished: `ok` /
 
 from __future__ import annotations
 
-import time
 import traceback
 
 import keras_tuner
@@ -51,7 +52,7 @@ class SpaceHyperModel(keras_tuner.HyperModel):
         self.tuner = tuner
         self.options = dict(options or {})
         self.trial = None  # {"trial_id", "run_id", "config", "finished"} of the current trial
-        self._pending = None  # (config, record, context, start) between build and fit
+        self._run = None  # the trial's `benchmarks.run.Run`, between build and fit
 
     # -- Keras Tuner interface -------------------------------------------------------------
 
@@ -59,21 +60,14 @@ class SpaceHyperModel(keras_tuner.HyperModel):
         self.space.declare(hp)
 
     def build(self, hp):
-        """Builds and compiles the model of the trial `hp` describes (harness code)."""
-        from benchmarks.run import devices
-        from benchmarks.run.record import empty_record
+        """Builds and compiles the model of the trial `hp` describes (`Run.build`)."""
+        from benchmarks.run import Run
 
-        run = _harness()
-        config = {**run.RUN_DEFAULTS, **self.trial_config(hp.values)}
-        record, start = empty_record(), time.perf_counter()
-        context = run.prepare_run(config, self.space.seed, self.options, record)
-        with devices.precision_policy(config["precision"]):
-            model = run.build_model(config, context, record)
-        self._pending = (config, record, context, start)
-        return model
+        self._run = Run(self.trial_config(hp.values), [self.space.seed], self.options)
+        return self._run.build()
 
     def fit(self, hp, model, *args, callbacks=None, epochs=None, initial_epoch=0, **kwargs):
-        """Trains `model` with the harness's `fit` and callbacks, and records the trial.
+        """Trains `model` through the run lifecycle (`Run.execute`) and records the trial.
 
         Args:
             hp: The trial's `HyperParameters`.
@@ -90,22 +84,11 @@ class SpaceHyperModel(keras_tuner.HyperModel):
             keras_tuner.errors.FailedTrialError: when the run failed, or
                 diverged before any finite objective value.
         """
-        from benchmarks.run import devices
-        from benchmarks.run.record import format_error
-
-        run = _harness()
-        config, record, context, start = self._pending
+        run = self._run
         if epochs is not None:
-            config["epochs"] = int(epochs)
-        try:
-            with devices.precision_policy(config["precision"]):
-                status = run.fit_model(model, config, self.space.seed, self.options, record,
-                                       context, callbacks=list(callbacks or []),
-                                       initial_epoch=int(initial_epoch or 0))
-            error = None
-        except Exception as exc:  # recorded; the search goes on
-            status, error = "failed", format_error(exc)
-        record["wall_time"] = time.perf_counter() - start
+            run.cfg["epochs"] = int(epochs)
+        [(status, record, error)] = run.execute(model, callbacks=list(callbacks or []),
+                                                initial_epoch=int(initial_epoch or 0))
         self.finish(status, record, error)
         if status == "failed":
             raise keras_tuner.errors.FailedTrialError(error)
@@ -191,13 +174,6 @@ class TrialRecorder:
             message = f"{type(e).__name__}: {e}\n{traceback.format_exc()[-2000:]}"
             hypermodel.finish("failed", {}, message)
             raise keras_tuner.errors.FailedTrialError(message) from e
-
-
-def _harness():
-    """The harness module with `prepare_run`, `build_model` and `fit_model`."""
-    from benchmarks import run
-
-    return run
 
 
 def objective_metrics(record: dict, objective: dict) -> dict | None:

@@ -3,15 +3,19 @@
 The public API, importable from `benchmarks.run`:
 
 - `run_one(config, seed, options=None) -> (status, record, error)`
-- `prepare_run`, `build_model`, `fit_model`, `early_stopping_args`: the steps
-  of `run_one` (`benchmarks.run.lifecycle`), also used by tuning trials.
+- `Run(config, seeds, options=None, members=None)`: the one lifecycle
+  (`benchmarks.run.lifecycle`) of single runs, packed runs and tuning trials:
+  `build()`, `fit(model)`, `execute(model=None)`.
+- `OneModel`, `Unsupported` (`benchmarks.run.members`): the members of a
+  single run, and what a pack raises when it cannot train a config.
+- `prepare_run`, `build_model`, `early_stopping_args` (`benchmarks.run.steps`).
 - `validate_config(config)` and `RUN_DEFAULTS` (`benchmarks.run_config`).
 
-The parts, one module each: `record` (the record's fields), `optimizers`,
-`schedules`, `losses`, `inputs` (data and pipeline), `diagnostics`
-(callbacks that measure), `devices` (strategies, precision, matmul peak),
-`seeding`, `execution` (fast execution defaults), `tensorboard_logs`,
-`ensemble`, `transfer`.
+The parts, one module each: `record` (the record's fields and `measure`),
+`optimizers`, `schedules`, `losses`, `inputs` (data and pipeline),
+`diagnostics` (callbacks that measure, for one model or K members),
+`devices` (strategies, precision, matmul peak), `seeding`, `execution`
+(fast execution defaults), `tensorboard_logs`, `ensemble`, `transfer`.
 
 The names are loaded on first use (PEP 562), so importing a part such as
 `benchmarks.run.losses` does not import the lifecycle (nor TensorFlow), and
@@ -29,10 +33,12 @@ import importlib
 
 _EXPORTS = {
     "run_one": "benchmarks.run.lifecycle",
-    "prepare_run": "benchmarks.run.lifecycle",
-    "build_model": "benchmarks.run.lifecycle",
-    "fit_model": "benchmarks.run.lifecycle",
-    "early_stopping_args": "benchmarks.run.lifecycle",
+    "Run": "benchmarks.run.lifecycle",
+    "OneModel": "benchmarks.run.members",
+    "Unsupported": "benchmarks.run.members",
+    "prepare_run": "benchmarks.run.steps",
+    "build_model": "benchmarks.run.steps",
+    "early_stopping_args": "benchmarks.run.steps",
     "validate_config": "benchmarks.run_config",
     "RUN_DEFAULTS": "benchmarks.run_config",
 }

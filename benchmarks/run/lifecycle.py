@@ -1,12 +1,27 @@
-"""One training run: one cell (a resolved config) x one seed.
+"""One run's lifecycle, written once: for a single run, a pack of K seeds, a tuning trial.
 
-`run_one(config, seed, options)` trains in the current process and returns
-`(status, record, error)`; it never raises for a training problem. Steps:
-seed everything -> load the dataset (split seed), keep `train_samples`,
-apply the pipeline -> build the model inside the `tf.distribute` strategy
-scope, under the precision policy -> optimizer (+ schedule, weight decay),
-loss and metrics -> `fit` with diagnostics callbacks -> evaluate the test
-split -> record (`benchmarks.store.RECORD_KEYS`).
+`Run(config, seeds, options, members)` goes through the steps, each a
+method: `prepare` (devices, a clean Keras session, seeds, data, resolved
+execution options) -> `build` (each member seeded and built in the strategy
+scope, under the precision policy, with its own input pipelines; then the
+members combined into the model that trains) -> `fit` (with the diagnostics
+callbacks) -> `measure` (`benchmarks.run.record.measure`, once per member)
+-> evaluate the test split. `execute()` runs what is left of them and
+returns one `(status, record, error)` per seed; it never raises for a
+training problem.
+
+What differs between a single run and a pack is a `members` object:
+`OneModel` here (K = 1: the model trains as built), `PackedMembers` in
+`benchmarks.matrix.packing` (K models stacked into one). It says how the
+built members combine, which datasets and per-member callbacks (early
+stopping, divergence) the fit uses, what each member's history and stopping
+epoch were, and how the test metrics split per member. The diagnostics
+(`EpochTimer`, `LearningRateLog`, `GradientNorms`, `DeadUnits`) are the same
+callbacks for every run, given `members=K` for a pack.
+
+`run_one(config, seed, options)` is `Run(config, [seed], options).execute()[0]`.
+A Keras Tuner trial calls `Run.build` in `HyperModel.build` and
+`Run.execute(model, callbacks, initial_epoch)` in `HyperModel.fit`.
 
 Which weights are evaluated: the weights the run ends with, EXCEPT with
 early stopping (`config["early_stopping"]`: true = patience 5, an int
@@ -23,14 +38,12 @@ exception (the record holds what was measured before it, `error` is
 `options` only change how a run executes, not what it computes:
 `tensorboard_dir` (write TensorBoard logs + HParams there), `peak_flops`
 (for MFU: FLOP/s, or "auto" to measure it once per process with
-`benchmarks.run.devices.matmul_peak_flops`), `threads` (TensorFlow intra/inter-op threads), `run_id`.
+`benchmarks.run.devices.matmul_peak_flops`), `threads` (TensorFlow intra/inter-op
+threads), `run_id`.
 
 Execution: `steps_per_execution` / `jit_compile` set to "auto" are resolved
 per run by `benchmarks.run.execution.resolve_execution`. On CPU without XLA, op
 determinism is on, so the same config and seed give identical records.
-
-Keras Tuner trials reuse the same steps: `prepare_run` -> `build_model`
-(under `devices.precision_policy`) -> `fit_model`.
 
 Example:
 
@@ -44,10 +57,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import math
+import dataclasses
 import time
 
-from benchmarks.run_config import RUN_DEFAULTS, validate_config  # noqa: F401  (re-exported)
+from benchmarks.run.members import OneModel, Unsupported
+from benchmarks.run.record import empty_record, format_error, measure
+from benchmarks.run.steps import build_model, prepare_run
+from benchmarks.run_config import RUN_DEFAULTS
 
 
 def run_one(config: dict, seed: int, options: dict | None = None):
@@ -62,242 +78,199 @@ def run_one(config: dict, seed: int, options: dict | None = None):
 
     Returns:
         `(status, record, error)`: status "ok" | "diverged" | "failed", a
-        record with every `RECORD_KEYS` key, and an error message or None.
+        record with every `benchmarks.run.record.FIELDS` key, and an error
+        message or None.
     """
-    from benchmarks.run.record import empty_record, format_error
-
-    record, start = empty_record(), time.perf_counter()
-    try:
-        status = _train({**RUN_DEFAULTS, **config}, seed, dict(options or {}), record)
-        error = None
-    except Exception as exc:  # a run never takes its worker down
-        status, error = "failed", format_error(exc)
-    record["wall_time"] = time.perf_counter() - start
-    return status, record, error
+    return Run(config, [seed], options).execute()[0]
 
 
-def _train(cfg: dict, seed: int, options: dict, record: dict) -> str:
-    from benchmarks.run import devices
-
-    context = prepare_run(cfg, seed, options, record)
-    with devices.precision_policy(cfg["precision"]):
-        model = build_model(cfg, context, record)
-        return fit_model(model, cfg, seed, options, record, context)
-
-
-def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
-    """Devices, a clean Keras session, seeds and data: everything before the model.
+class Run:
+    """The lifecycle of one run of K members (K = 1 for a single run).
 
     Args:
-        cfg: The resolved config with every `RUN_DEFAULTS` key.
-        seed: The run's seed.
-        options: Execution options (see `run_one`).
-        record: The record to fill (`options`, `host`, `versions`, `device`).
+        config: A resolved config; missing keys take `RUN_DEFAULTS`.
+        seeds: One seed per member.
+        options: Execution options (see `run_one`). Defaults to None.
+        members: How the members train together: `OneModel()` (the default,
+            one seed) or `benchmarks.matrix.packing.PackedMembers`.
 
-    Returns:
-        A context dict for `build_model` and `fit_model`: `strategy`, `ds`,
-        `augmenter`, `n_train`, `batch_size`.
+    Attributes:
+        cfg: The config with every `RUN_DEFAULTS` key.
+        records: One record per member, filled as the steps go.
+        context: What `prepare` found: `strategy`, `ds`, `augmenter`,
+            `n_train`, `batch_size` (and `loss`, `label_map` once built).
+        pipelines: Per member, its `(train, validation, test)` datasets.
+
+    Example:
+
+    >>> run = Run({"dataset": "digits", "model": "mlp", "epochs": 2}, [0])
+    >>> model = run.build()
+    >>> [status for status, record, error in run.execute(model)]
+    ['ok']
     """
-    from benchmarks.run import devices, inputs
-    from benchmarks.run.seeding import seed_everything, set_op_determinism
 
-    record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
-                                             "replicas", "precision")}
-    devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
-    if options.get("peak_flops") == "auto":  # measured once per (worker) process, for MFU
-        options["peak_flops"] = devices.matmul_peak_flops()
-    record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})
-    record["host"], record["versions"] = devices.host_info(), devices.library_versions()
-    import keras
+    def __init__(self, config: dict, seeds: list[int], options: dict | None = None,
+                 members=None):
+        self.cfg = {**RUN_DEFAULTS, **config}
+        self.seeds = [int(s) for s in seeds]
+        self.options = dict(options or {})
+        self.members = members if members is not None else OneModel()
+        self.records = [empty_record() for _ in self.seeds]
+        self.context, self.pipelines, self.flops = None, [], None
+        self._reload = True  # whether loading the data draws random numbers (members > 0)
+        self.start = time.perf_counter()
 
-    keras.backend.clear_session()
-    strategy, record["device"] = devices.make_strategy(cfg["device"], cfg["replicas"],
-                                                       cfg.get("tpu"))
-    # Bit-identical reruns on CPU; XLA needs op determinism off (Keras drops jit otherwise).
-    on_cpu = record["device"].startswith("cpu")
-    seed_everything(seed, deterministic=on_cpu and cfg["jit_compile"] is not True)
-    ds, augmenter = inputs.prepare_dataset(cfg)
-    n_train = inputs.train_size(ds)
-    batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
-    _resolve_execution(cfg, n_train, batch_size, record["device"])
-    deterministic = on_cpu and cfg["jit_compile"] is False
-    set_op_determinism(deterministic)
-    record["options"].update(jit_compile=cfg["jit_compile"], deterministic=deterministic,
-                             steps_per_execution=cfg["steps_per_execution"],
-                             batch_size=batch_size)
-    return {"strategy": strategy, "ds": ds, "augmenter": augmenter, "n_train": n_train,
-            "batch_size": batch_size}
+    def prepare(self) -> dict:
+        """Devices, a clean Keras session, the first member's seed and the data."""
+        if self.context is None:
+            self.context = prepare_run(self.cfg, self.seeds[0], self.options, self.records[0])
+        return self.context
 
+    def build(self):
+        """Builds every member (each with its seed and input pipelines); returns the model to fit.
 
-def _resolve_execution(cfg: dict, n_train: int, batch_size: int, device: str) -> None:
-    """Replaces "auto" `steps_per_execution` / `jit_compile` by measured defaults."""
-    if "auto" in (cfg["steps_per_execution"], cfg["jit_compile"]):
-        from benchmarks.run.execution import resolve_execution
+        Raises:
+            Unsupported: when the members cannot train together (packing).
+        """
+        from benchmarks.run import devices, inputs
+        from benchmarks.run.diagnostics import flops_per_example
 
-        cfg.update(resolve_execution(cfg, n_train=n_train, batch_size=batch_size,
-                                     device=device))
+        context = self.prepare()
+        models = []
+        with devices.precision_policy(self.cfg["precision"]):
+            for i, seed in enumerate(self.seeds):
+                models.append(self._build_member(i))
+                # Member i's shuffling is drawn under its own seed, as its single run draws it.
+                self.pipelines.append(inputs.make_datasets(
+                    context["ds"], context["batch_size"], seed, context["label_map"],
+                    context["augmenter"]))
+            self.flops = flops_per_example(models[0])  # the same architecture for every member
+            return self.members.combine(self, models)
 
+    def _build_member(self, i: int):
+        """Member i seeded and built exactly as its single run would be."""
+        import random
 
-def build_model(cfg: dict, context: dict, record: dict):
-    """Builds and compiles the model in the strategy scope (call under the precision policy).
+        import numpy as np
 
-    Adds `loss` and `label_map` to `context` and the parameter count to `record`.
-    """
-    model, loss, label_map = _compile(cfg, context["ds"], context["strategy"],
-                                      context["n_train"], context["batch_size"])
-    context.update(loss=loss, label_map=label_map)
-    record["params"] = int(sum(math.prod(w.shape) for w in model.trainable_weights))
-    return model
+        from benchmarks.run import inputs
+        from benchmarks.run.seeding import seed_everything
 
+        if i:  # member 0 was seeded by prepare
+            seed_everything(self.seeds[i],
+                            deterministic=bool(self.records[0]["options"].get("deterministic")))
+            if self._reload:  # draw what loading the data draws, as member i's run does
+                state = (random.getstate(), np.random.get_state()[1].tobytes())
+                inputs.prepare_dataset(self.cfg)
+                self._reload = state != (random.getstate(), np.random.get_state()[1].tobytes())
+        model = build_model(self.cfg, self.context, self.records[i])
+        if self.cfg.get("pretrain"):  # transfer learning (claim C16): benchmarks/run/transfer.py
+            from benchmarks.run.transfer import pretrain_into
 
-def fit_model(model, cfg: dict, seed: int, options: dict, record: dict, context: dict,
-              callbacks=(), initial_epoch: int = 0) -> str:
-    """Trains with the diagnostics callbacks, evaluates the test split, fills `record`.
+            self.records[i]["pretrain"] = pretrain_into(model, self.cfg, self.seeds[i],
+                                                        self.context["batch_size"])
+        return model
 
-    Args:
-        model: The compiled model of `build_model`.
-        cfg, seed, options, record, context: As for `prepare_run`.
-        callbacks: Extra Keras callbacks, run after the harness's (e.g. Keras
-            Tuner's). Defaults to ().
-        initial_epoch: First epoch (Hyperband resumes). Defaults to 0.
+    def fit(self, model, callbacks=(), initial_epoch: int = 0) -> list[str]:
+        """Trains with the diagnostics callbacks, measures, evaluates; one status per member.
 
-    Returns:
-        "ok" or "diverged".
-    """
-    from benchmarks.run import inputs
+        Args:
+            model: The model `build` returned.
+            callbacks: Extra Keras callbacks, run after the harness's (e.g. Keras
+                Tuner's). Defaults to ().
+            initial_epoch: First epoch (Hyperband resumes). Defaults to 0.
 
-    ds, label_map = context["ds"], context["label_map"]
-    if cfg.get("pretrain"):  # transfer learning (claim C16): benchmarks/run/transfer.py
-        from benchmarks.run.transfer import pretrain_into
+        Returns:
+            "ok" or "diverged" per member.
+        """
+        from benchmarks.run import devices
 
-        record["pretrain"] = pretrain_into(model, cfg, seed, context["batch_size"])
-    train, val, test = inputs.make_datasets(ds, context["batch_size"], seed, label_map,
-                                            context["augmenter"])
-    cbs = _callbacks(cfg, seed, options, ds, context["loss"], label_map)
-    try:
-        history = model.fit(train, validation_data=val, epochs=cfg["epochs"],
-                            initial_epoch=initial_epoch,
-                            callbacks=list(cbs.values()) + list(callbacks), shuffle=False,
-                            verbose=0)
-    except Exception:  # keep what the finished epochs measured, then fail
-        with contextlib.suppress(Exception):
-            _measure(record, cfg, options, model, getattr(model, "history", None), cbs, ds,
-                     context["n_train"])
-        raise
-    _measure(record, cfg, options, model, history, cbs, ds, context["n_train"])
-    if record["diverged_epoch"] is not None:
-        return "diverged"
-    record["test"] = {k: float(v) for k, v in
-                      model.evaluate(test, return_dict=True, verbose=0).items()}
-    if cfg.get("record_predictions"):  # ensembles (claim C15): benchmarks/run/ensemble.py
-        from benchmarks.run.ensemble import test_predictions
+        with devices.precision_policy(self.cfg["precision"]):
+            train, val, test = self.members.datasets(self.pipelines)
+            cbs = self._callbacks()
+            try:
+                history = model.fit(train, validation_data=val, epochs=self.cfg["epochs"],
+                                    initial_epoch=initial_epoch,
+                                    callbacks=list(cbs.values()) + list(callbacks),
+                                    shuffle=False, verbose=0)
+            except Exception:  # keep what the finished epochs measured, then fail
+                with contextlib.suppress(Exception):
+                    self._measure(getattr(model, "history", None), cbs)
+                raise
+            self._measure(history, cbs)
+            statuses = ["ok" if r["diverged_epoch"] is None else "diverged"
+                        for r in self.records]
+            if "ok" in statuses:
+                for record, status, results in zip(self.records, statuses,
+                                                   self.members.evaluate(self, model, test)):
+                    if status == "ok":
+                        record.update(results)
+        return statuses
 
-        record.update(test_predictions(model, test, ds))
-    return "ok"
+    def execute(self, model=None, callbacks=(), initial_epoch: int = 0) -> list[tuple]:
+        """Runs the steps not run yet; one `(status, record, error)` per member.
 
+        Args:
+            model: The model of an earlier `build` call, or None to build it.
+            callbacks, initial_epoch: As for `fit`.
 
-def _compile(cfg, ds, strategy, n_train, batch_size):
-    import zoo.models
-    from benchmarks.run.losses import resolve_loss
-    from benchmarks.run.optimizers import (
-        accepts_argument,
-        default_learning_rate,
-        make_optimizer,
-    )
-    from benchmarks.run.schedules import make_schedule
+        Returns:
+            `[(status, record, error)]` in the order of the seeds; a failure
+            fails every member, with the error message.
 
-    axes = {k: v for k, v in cfg.items() if k in zoo.models.accepted_axes(cfg["model"])}
-    spec = ds.spec
-    loss, metrics, label_map = resolve_loss(cfg["loss"], spec.task, spec.num_classes)
-    lr = cfg["learning_rate"]
-    if cfg["schedule"] not in (None, "constant"):
-        base = lr if lr is not None else default_learning_rate(cfg["optimizer"])
-        lr = make_schedule(cfg["schedule"], base, cfg["epochs"], math.ceil(n_train / batch_size))
-    with strategy.scope():
-        model = zoo.models.build(cfg["model"], spec, **axes)
-        extra = {}  # momentum: an axis for the optimizers that take it (sgd, rmsprop)
-        if cfg.get("momentum") is not None and accepts_argument(cfg["optimizer"], "momentum"):
-            extra["momentum"] = float(cfg["momentum"])
-        optimizer = make_optimizer(cfg["optimizer"], lr, cfg["weight_decay"], **extra)
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
-                      jit_compile=cfg["jit_compile"],
-                      steps_per_execution=cfg["steps_per_execution"])
-    return model, loss, label_map
+        Raises:
+            Unsupported: from `build`, for the caller to fall back.
+        """
+        try:
+            if model is None:
+                model = self.build()
+            statuses, error = self.fit(model, callbacks, initial_epoch), None
+        except Unsupported:
+            raise
+        except Exception as exc:  # a run never takes its worker down
+            statuses, error = ["failed"] * len(self.seeds), format_error(exc)
+        wall_time = time.perf_counter() - self.start
+        for record in self.records:
+            record["wall_time"] = wall_time
+        return [(status, record, error) for status, record in zip(statuses, self.records)]
 
+    def _callbacks(self) -> dict:
+        """Named callbacks in the order they run (the timer first, dead units last)."""
+        from benchmarks.run import diagnostics as diag
+        from benchmarks.run.inputs import probe_batch
 
-def early_stopping_args(value) -> dict | None:
-    """`keras.callbacks.EarlyStopping` arguments of `config["early_stopping"]`.
+        ctx, stacked = self.context, self.members.stacked
+        x_probe, y_probe = probe_batch(ctx["ds"], 256, ctx["label_map"])
+        cbs = {"timer": diag.EpochTimer(), "lr": diag.LearningRateLog(),
+               "grads": diag.GradientNorms(x_probe, y_probe,
+                                           self.members.probe_loss(ctx["loss"]), stacked),
+               **self.members.callbacks(self)}
+        if self.options.get("tensorboard_dir"):
+            from benchmarks.run.tensorboard_logs import tensorboard_callbacks
 
-    Args:
-        value: false / None (no early stopping), true (patience 5), an int
-            patience, or a dict of `EarlyStopping` arguments.
+            for i, cb in enumerate(tensorboard_callbacks(self.options["tensorboard_dir"],
+                                                         self.cfg, self.seeds[0],
+                                                         self.options.get("run_id"))):
+                cbs[f"tensorboard_{i}"] = cb
+        cbs["dead"] = diag.DeadUnits(x_probe, stacked)  # last: sees restored weights
+        return cbs
 
-    Returns:
-        The arguments (monitor "val_loss", best weights restored, unless the
-        dict says otherwise), or None without early stopping.
-    """
-    if not value:
-        return None
-    args = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
-    args.update(value if isinstance(value, dict) else {} if value is True else
-                {"patience": int(value)})
-    return args
-
-
-def _callbacks(cfg, seed, options, ds, loss, label_map) -> dict:
-    """Named callbacks in the order they run (the timer first, dead units last)."""
-    import keras
-
-    from benchmarks.run import diagnostics as diag
-    from benchmarks.run.inputs import probe_batch
-
-    x_probe, y_probe = probe_batch(ds, 256, label_map)
-    cbs = {"timer": diag.EpochTimer(), "nan": keras.callbacks.TerminateOnNaN(),
-           "divergence": diag.DivergenceMonitor(), "lr": diag.LearningRateLog(),
-           "grads": diag.GradientNorms(x_probe, y_probe, loss)}
-    es_args = early_stopping_args(cfg["early_stopping"])
-    if es_args is not None:
-        cbs["early_stopping"] = keras.callbacks.EarlyStopping(**es_args)
-    if options.get("tensorboard_dir"):
-        from benchmarks.run.tensorboard_logs import tensorboard_callbacks
-
-        for i, cb in enumerate(tensorboard_callbacks(options["tensorboard_dir"], cfg, seed,
-                                                     options.get("run_id"))):
-            cbs[f"tensorboard_{i}"] = cb
-    cbs["dead"] = diag.DeadUnits(x_probe)  # after EarlyStopping: sees restored weights
-    return cbs
-
-
-def _measure(record, cfg, options, model, history, cbs, ds, n_train) -> None:
-    from benchmarks.run import diagnostics as diag
-    from benchmarks.run import record as rec
-
-    hist = rec.clean_history(getattr(history, "history", None) or {})
-    lrs = getattr(cbs["lr"], "values", [])
-    if lrs:
-        hist["learning_rate"] = lrs[: len(hist.get("loss", lrs))]
-    timer, es = cbs["timer"], cbs.get("early_stopping")
-    record["history"], record["epochs_run"] = hist, len(hist.get("loss", []))
-    record["monitor"] = "val_loss"
-    record["best_epoch"] = rec.best_epoch(hist, "val_loss")
-    record["evaluated_epoch"] = (es.best_epoch + 1 if es is not None and es.best_weights
-                                 is not None else record["epochs_run"])
-    record["gen_gap"], record["gen_gap_loss"] = rec.generalization_gaps(
-        hist, record["best_epoch"], ds.spec.task)
-    record["target"] = diag.reached_target(hist, timer.elapsed, cfg["target"])
-    record["epoch_times"], record["train_times"] = timer.epoch_times, timer.train_times
-    record.update(rec.throughput(timer.epoch_times, timer.train_times, n_train))
-    record["flops_per_example"] = diag.flops_per_example(model)
-    peak = options.get("peak_flops")
-    if peak and record["samples_per_sec"]:
-        record["mfu"] = record["flops_per_example"] * record["samples_per_sec"] / float(peak)
-    record["grad_layers"], record["grad_norms"] = cbs["grads"].layers, cbs["grads"].norms
-    dead = cbs["dead"]
-    record["dead_fraction"], record["dead_by_layer"] = dead.fraction, dead.by_layer
-    record["dead_history"], record["dead_note"] = dead.history, dead.note
-    diverged = cbs["divergence"].diverged_epoch
-    if diverged is None:  # TerminateOnNaN may stop before the epoch's logs are complete
-        bad = [i for i, v in enumerate(hist.get("loss", [])) if not math.isfinite(v)]
-        diverged = bad[0] + 1 if bad else None
-    record["diverged_epoch"] = diverged
-    record["peak_memory_mb"] = rec.peak_memory_mb()
+    def _measure(self, history, cbs: dict) -> None:
+        """Fills every member's record from the fit's history and callbacks."""
+        grads, dead = cbs["grads"], cbs["dead"]
+        base = self.records[0]
+        shared = {key: base[key] for key in ("host", "versions", "device")}
+        base_options = dict(base["options"] or {})
+        for i, (record, outcome) in enumerate(zip(self.records,
+                                                  self.members.outcomes(self, history, cbs))):
+            extra = self.members.member_options(self, i)
+            if i or extra:  # one pack: measured once, by prepare
+                record.update(shared, options={**base_options, **extra})
+            measured = dataclasses.replace(
+                outcome, learning_rates=getattr(cbs["lr"], "values", []),
+                grad_layers=grads.layers, grad_norms=grads.history[i], dead=dead.final[i],
+                dead_history=dead.history[i], dead_note=dead.note)
+            measure(record, measured, cbs["timer"],
+                    samples=self.context["n_train"] * len(self.seeds), flops=self.flops,
+                    task=self.context["ds"].spec.task, target=self.cfg["target"],
+                    peak_flops=self.options.get("peak_flops"))

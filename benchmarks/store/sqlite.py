@@ -10,7 +10,7 @@ Schema (the contract `reports/` reads with `pandas.read_sql`):
     seed        INTEGER
     status      TEXT              "running" | "ok" | "diverged" | "failed"
     config      TEXT (JSON)       the resolved config (every axis, model, dataset, epochs)
-    record      TEXT (JSON)       everything measured; keys listed in `RECORD_KEYS`
+    record      TEXT (JSON)       everything measured: `benchmarks.run.record.FIELDS`
     error       TEXT              message of a failed run (traceback tail)
     attempts    INTEGER           how many times the run was started
     started_at  REAL, finished_at REAL (unix seconds)
@@ -34,42 +34,12 @@ import sqlite3
 import time
 from typing import Any, Iterable
 
+from benchmarks.run.record import RECORD_KEYS  # noqa: F401  (the record's fields, re-exported)
 from benchmarks.store.jsonable import plain
 
 DEFAULT_STORE = os.path.join("runs", "zoo.sqlite")
 FINISHED = ("ok", "diverged")
 STATUSES = ("running", "ok", "diverged", "failed")
-
-# Keys of the `record` JSON (absent or None when not measured):
-RECORD_KEYS = (
-    "history",            # {"loss": [..per epoch..], "val_loss": [...], "accuracy": [...], ...}
-    "test",               # {"loss": x, "accuracy": y, ...} at the restored best epoch
-    "best_epoch",         # 1-based epoch whose weights were evaluated
-    "epochs_run",         # epochs actually trained
-    "monitor",            # metric used for the best epoch, e.g. "val_loss"
-    "gen_gap",            # train - validation accuracy at best epoch (classification),
-                          # validation - train loss otherwise
-    "gen_gap_loss",       # validation - train loss at best epoch
-    "target",             # {"metric", "value", "epoch", "seconds"} or None
-    "wall_time",          # seconds for the whole run (build + fit + evaluate)
-    "compile_time",       # seconds of the first epoch beyond a steady-state epoch
-    "first_epoch_time",   # seconds of epoch 1 (includes tracing / compiling)
-    "epoch_times",        # seconds per epoch
-    "samples_per_sec",    # steady-state training samples per second (epochs >= 2)
-    "flops_per_example",  # forward+backward FLOPs of one training example
-    "mfu",                # achieved FLOP/s / measured matmul peak FLOP/s
-    "params",             # trainable parameter count
-    "peak_memory_mb",     # peak resident memory of the worker process
-    "grad_norms",         # {"layer": [per-epoch gradient L2 norm on a fixed batch]}
-    "grad_layers",        # layer names, input side first
-    "dead_fraction",      # fraction of dead ReLU-family units (None for other activations)
-    "dead_by_layer",      # {"layer": fraction}
-    "diverged_epoch",     # first epoch with a NaN/inf loss, or None
-    "device",             # "cpu" / "gpu" / "tpu" and the strategy used
-    "host",               # {"hostname", "platform", "cpu_count", "python"}
-    "versions",           # {"tensorflow", "keras", "numpy", "zoo", ...}
-    "options",            # the execution options that were in force (jit, steps_per_execution)
-)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

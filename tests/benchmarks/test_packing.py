@@ -99,11 +99,11 @@ def test_a_packed_member_stops_early_on_its_own():
     """The per-member EarlyStopping bookkeeping, driven with synthetic epoch logs."""
     import keras
 
-    from benchmarks.matrix.packing.members import _bookkeeping_class
+    from benchmarks.matrix.packing.members import bookkeeping_class
 
     inputs = keras.Input((1,), dtype="int32")
     model = keras.Model(inputs, keras.layers.Embedding(2, 3)(inputs))  # one (2, 3) weight
-    book = _bookkeeping_class()(2, {"monitor": "val_loss", "patience": 1,
+    book = bookkeeping_class()(2, {"monitor": "val_loss", "patience": 1,
                                     "restore_best_weights": True})
     model.stop_training = False  # as fit sets it
     book.set_model(model)

@@ -15,7 +15,7 @@ import textwrap
 import pytest
 from conftest import modules_after
 
-from benchmarks.store import RECORD_KEYS
+from benchmarks.run.record import RECORD_KEYS
 from benchmarks.store.identity import cell_id, run_id
 
 TINY = {"dataset": "digits", "model": "mlp", "epochs": 2, "depth": 2, "width": 16,
@@ -254,13 +254,14 @@ def test_dead_units_on_a_crafted_model():
         probe = DeadUnits(x)
         probe.set_model(model_with(activation, bias))
         probe.on_train_begin()
-        assert probe.measure()[0] == fraction, activation
+        [(measured, _)] = probe.measure()
+        assert measured == fraction, activation
         assert (probe.note is not None) == (activation == "leaky_relu")
     for bias, flowing in ((-100.0, False), (0.5, True)):  # dead relu units: no gradient
         grads = GradientNorms(x, np.zeros(32, "int32"),
                               keras.losses.sparse_categorical_crossentropy)
         grads.set_model(model_with("relu", bias))
         grads.on_train_begin()
-        norms = grads.measure()
+        [norms] = grads.measure()
         assert list(norms) == ["hidden", "output"]
         assert all((norm > 0) == flowing for norm in norms.values())

@@ -1,14 +1,26 @@
-"""The members of a pack: per-member losses, metrics, logs, bookkeeping and diagnostics."""
+"""The members of a pack: per-member losses, metrics, logs and stopping.
+
+- `packed_loss`: the pack's loss, the sum of the members' losses.
+- `MemberMeans` (`member_means_class()`): per-member epoch means of the
+  loss and metrics, logged as `m{k}_{name}` (`val_m{k}_{name}`).
+- `PackedModel` (`packed_model_class()`): a stacked model whose compiled
+  loss is the pack's and whose metrics are the members' means.
+- `member_logs`: member k's slice of the pack's logs.
+- `MemberBookkeeping` (`bookkeeping_class()`): per-member history,
+  divergence and early stopping; stops the fit when every member stopped.
+
+Example:
+
+>>> member_logs({"m0_loss": 1.0, "m1_loss": 2.0, "val_m1_loss": 2.5}, 1)
+{'loss': 2.0, 'val_loss': 2.5}
+"""
 
 from __future__ import annotations
 
-import functools
-import math
-
-from benchmarks.matrix.packing.stacking import _MemberView
+from benchmarks.matrix.packing.stacking import MemberView
 
 
-def _per_example(fn):
+def per_example(fn):
     """A loss or metric as `(y_true, y_pred) -> values per example (and member)`."""
     import keras
 
@@ -29,15 +41,15 @@ def packed_loss(loss):
     """
     import keras
 
-    per_example = _per_example(loss)
+    values = per_example(loss)
 
     def total(y_true, y_pred):
-        return keras.ops.sum(per_example(y_true, y_pred), axis=1)
+        return keras.ops.sum(values(y_true, y_pred), axis=1)
 
     return total
 
 
-def _member_means_class():
+def member_means_class():
     import keras
 
     class MemberMeans(keras.metrics.Metric):
@@ -77,7 +89,7 @@ def _member_means_class():
     return MemberMeans
 
 
-def _packed_model_class():
+def packed_model_class():
     import keras
 
     class PackedModel(keras.Model):
@@ -117,10 +129,10 @@ def member_logs(logs: dict, k: int) -> dict:
     return out
 
 
-def _bookkeeping_class():
+def bookkeeping_class():
     import keras
 
-    from benchmarks.run.diagnostics import _finite
+    from benchmarks.run.diagnostics import is_finite
 
     class MemberBookkeeping(keras.callbacks.Callback):
         """Per-member history, divergence and early stopping; stops when all stopped.
@@ -129,22 +141,24 @@ def _bookkeeping_class():
             k: Number of members.
             early_stopping: Keyword arguments of `keras.callbacks.EarlyStopping`
                 (or None for no early stopping).
-            measure: `() -> (grad norms {layer: [K floats]}, dead {layer: [K floats]})`
-                called at the end of each epoch, or None.
+
+        Attributes:
+            histories: Per member, `{metric: [value per epoch]}` up to its stop.
+            stopped: Per member, the 1-based epoch it stopped at (early
+                stopping or divergence), or None.
+            diverged: Per member, the 1-based epoch its loss became non-finite, or None.
         """
 
-        def __init__(self, k, early_stopping=None, measure=None):
+        def __init__(self, k, early_stopping=None):
             super().__init__()
-            self.k, self.es_args, self.measure = k, early_stopping, measure
+            self.k, self.es_args = k, early_stopping
 
         def on_train_begin(self, logs=None):
             self.histories = [{} for _ in range(self.k)]
-            self.grads = [{} for _ in range(self.k)]
-            self.dead = [[] for _ in range(self.k)]
             self.stopped = [None] * self.k         # 1-based last epoch of each member
             self.diverged = [None] * self.k
             self.stop_weights = [None] * self.k
-            self.views = [_MemberView(self.model, i) for i in range(self.k)]
+            self.views = [MemberView(self.model, i) for i in range(self.k)]
             self.stoppers = []
             if self.es_args is not None:
                 for view in self.views:
@@ -156,19 +170,13 @@ def _bookkeeping_class():
                     self.stoppers.append(es)
 
         def on_epoch_end(self, epoch, logs=None):
-            diag = self.measure() if self.measure is not None else None
             for i in range(self.k):
                 if self.stopped[i] is not None:
                     continue
                 mine = member_logs(logs, i)
                 for key, value in mine.items():
                     self.histories[i].setdefault(key, []).append(float(value))
-                if diag is not None:
-                    grads, dead = diag
-                    for name, values in grads.items():
-                        self.grads[i].setdefault(name, []).append(float(values[i]))
-                    self.dead[i].append(dead[i])
-                if not all(_finite(mine.get(key)) for key in ("loss", "val_loss")):
+                if not all(is_finite(mine.get(key)) for key in ("loss", "val_loss")):
                     self.diverged[i] = epoch + 1
                     self._stop(i, epoch)
                     continue
@@ -198,72 +206,3 @@ def _bookkeeping_class():
             return epochs_run
 
     return MemberBookkeeping
-
-
-def _diagnostics(packed, loss, x_probe, y_probe, k: int):
-    """`(measure, dead_final)`: per-member gradient norms and dead units on a fixed batch.
-
-    Mirrors `benchmarks.run.diagnostics.GradientNorms` / `DeadUnits`, with one
-    value per member: the gradient of the summed loss w.r.t. a stacked kernel
-    is, slice by slice, each member's own gradient.
-    """
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    from benchmarks.run import diagnostics as diag
-
-    kernels = diag.kernel_layers(packed)
-    variables = [v for _, vs in kernels for v in vs]
-    x = tf.constant(np.stack([x_probe] * k, axis=1))
-    y = tf.constant(np.stack([y_probe] * k, axis=1))
-
-    @functools.partial(tf.function, autograph=False)
-    def grad_norms():
-        with tf.GradientTape() as tape:
-            y_pred = packed(x, training=False)
-            value = tf.reduce_mean(packed_loss(loss)(y, y_pred))
-        grads = tape.gradient(value, [getattr(v, "value", v) for v in variables])
-        return [tf.reduce_sum(tf.square(g), axis=list(range(1, len(g.shape)))) for g in grads]
-
-    never, names, outputs = [], [], []
-    for layer in diag._walk(packed):
-        act = diag._activation_name(layer)
-        if act in diag.NEVER_DEAD:
-            never.append(layer.name)
-        elif act in diag.CAN_DIE:
-            names.append(layer.name)
-            outputs.append(layer.output)
-    probe = keras.Model(packed.input, outputs) if outputs else None
-
-    @functools.partial(tf.function, autograph=False)
-    def alive_units():  # per layer (K, units): non-zero for some probe input
-        outs = probe(x, training=False)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        return [tf.reduce_any(tf.not_equal(o, 0), axis=[a for a in range(len(o.shape))
-                                                       if a not in (1, len(o.shape) - 1)])
-                for o in outs]
-
-    def dead() -> list[tuple]:
-        """Per member: `(fraction, {layer: fraction})`."""
-        by_layer = [{name: 0.0 for name in never} for _ in range(k)]
-        counts = np.zeros((k, 2))
-        if probe is not None:
-            for name, alive in zip(names, alive_units()):
-                alive = np.asarray(alive)  # (K, units)
-                for i in range(k):
-                    by_layer[i][name] = float(1.0 - alive[i].mean())
-                counts += np.stack([(~alive).sum(axis=1), np.full(k, alive.shape[1])], axis=1)
-        fractions = [c[0] / c[1] if c[1] else (0.0 if never else None) for c in counts]
-        return list(zip(fractions, by_layer))
-
-    def measure():
-        squares = [s.numpy() for s in grad_norms()]
-        norms, i = {}, 0
-        for name, vs in kernels:
-            total = sum(squares[i:i + len(vs)])
-            i += len(vs)
-            norms[name] = [math.sqrt(t) if math.isfinite(t) else float("nan") for t in total]
-        return norms, [f for f, _ in dead()]
-
-    return measure, dead, [name for name, _ in kernels]

@@ -101,7 +101,7 @@ def stack_models(members: list):
     return packed
 
 
-class _MemberView:
+class MemberView:
     """What `keras.callbacks.EarlyStopping` needs of a model, for one member."""
 
     def __init__(self, packed, k: int):

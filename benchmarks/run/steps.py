@@ -1,0 +1,145 @@
+"""The steps of a run before training: prepare (devices, session, seed, data), build, compile.
+
+Used by `benchmarks.run.lifecycle.Run` for every member of every run; each
+step fills its part of the record (`options`, `host`, `versions`, `device`,
+`params`).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
+    """Devices, a clean Keras session, seeds and data: everything before the model.
+
+    Args:
+        cfg: The resolved config with every `RUN_DEFAULTS` key.
+        seed: The run's seed.
+        options: Execution options (see `run_one`); a "auto" `peak_flops` is
+            replaced by the measured peak.
+        record: The record to fill (`options`, `host`, `versions`, `device`).
+
+    Returns:
+        A context dict for `build_model`: `strategy`, `ds`, `augmenter`,
+        `n_train`, `batch_size`.
+
+    Example:
+
+    >>> record = empty_record()
+    >>> context = prepare_run({**RUN_DEFAULTS, "dataset": "digits", "model": "mlp"}, 0, {},
+    ...                       record)
+    >>> context["batch_size"], record["options"]["steps_per_execution"]
+    (32, 32)
+    """
+    from benchmarks.run import devices, inputs
+    from benchmarks.run.seeding import seed_everything, set_op_determinism
+
+    record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
+                                             "replicas", "precision")}
+    devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
+    if options.get("peak_flops") == "auto":  # measured once per (worker) process, for MFU
+        options["peak_flops"] = devices.matmul_peak_flops()
+    record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})
+    record["host"], record["versions"] = devices.host_info(), devices.library_versions()
+    import keras
+
+    keras.backend.clear_session()
+    strategy, record["device"] = devices.make_strategy(cfg["device"], cfg["replicas"],
+                                                       cfg.get("tpu"))
+    # Bit-identical reruns on CPU; XLA needs op determinism off (Keras drops jit otherwise).
+    on_cpu = record["device"].startswith("cpu")
+    seed_everything(seed, deterministic=on_cpu and cfg["jit_compile"] is not True)
+    ds, augmenter = inputs.prepare_dataset(cfg)
+    n_train = inputs.train_size(ds)
+    batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
+    _resolve_execution(cfg, n_train, batch_size, record["device"])
+    deterministic = on_cpu and cfg["jit_compile"] is False
+    set_op_determinism(deterministic)
+    record["options"].update(jit_compile=cfg["jit_compile"], deterministic=deterministic,
+                             steps_per_execution=cfg["steps_per_execution"],
+                             batch_size=batch_size)
+    return {"strategy": strategy, "ds": ds, "augmenter": augmenter, "n_train": n_train,
+            "batch_size": batch_size}
+
+
+def _resolve_execution(cfg: dict, n_train: int, batch_size: int, device: str) -> None:
+    """Replaces "auto" `steps_per_execution` / `jit_compile` by measured defaults."""
+    if "auto" in (cfg["steps_per_execution"], cfg["jit_compile"]):
+        from benchmarks.run.execution import resolve_execution
+
+        cfg.update(resolve_execution(cfg, n_train=n_train, batch_size=batch_size,
+                                     device=device))
+
+
+def build_model(cfg: dict, context: dict, record: dict):
+    """Builds and compiles the model in the strategy scope (call under the precision policy).
+
+    Adds `loss`, `metrics` and `label_map` to `context` and the parameter count to `record`.
+
+    Args:
+        cfg: The resolved config.
+        context: What `prepare_run` returned.
+        record: The record to fill (`params`).
+
+    Returns:
+        The compiled model (optimizer, schedule, weight decay, loss, metrics).
+    """
+    model, loss, metrics, label_map = _compile(cfg, context["ds"], context["strategy"],
+                                               context["n_train"], context["batch_size"])
+    context.update(loss=loss, metrics=metrics, label_map=label_map)
+    record["params"] = int(sum(math.prod(w.shape) for w in model.trainable_weights))
+    return model
+
+
+def _compile(cfg, ds, strategy, n_train, batch_size):
+    import zoo.models
+    from benchmarks.run.losses import resolve_loss
+    from benchmarks.run.optimizers import (
+        accepts_argument,
+        default_learning_rate,
+        make_optimizer,
+    )
+    from benchmarks.run.schedules import make_schedule
+
+    axes = {k: v for k, v in cfg.items() if k in zoo.models.accepted_axes(cfg["model"])}
+    spec = ds.spec
+    loss, metrics, label_map = resolve_loss(cfg["loss"], spec.task, spec.num_classes)
+    lr = cfg["learning_rate"]
+    if cfg["schedule"] not in (None, "constant"):
+        base = lr if lr is not None else default_learning_rate(cfg["optimizer"])
+        lr = make_schedule(cfg["schedule"], base, cfg["epochs"], math.ceil(n_train / batch_size))
+    with strategy.scope():
+        model = zoo.models.build(cfg["model"], spec, **axes)
+        extra = {}  # momentum: an axis for the optimizers that take it (sgd, rmsprop)
+        if cfg.get("momentum") is not None and accepts_argument(cfg["optimizer"], "momentum"):
+            extra["momentum"] = float(cfg["momentum"])
+        optimizer = make_optimizer(cfg["optimizer"], lr, cfg["weight_decay"], **extra)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                      jit_compile=cfg["jit_compile"],
+                      steps_per_execution=cfg["steps_per_execution"])
+    return model, loss, metrics, label_map
+
+
+def early_stopping_args(value) -> dict | None:
+    """`keras.callbacks.EarlyStopping` arguments of `config["early_stopping"]`.
+
+    Args:
+        value: false / None (no early stopping), true (patience 5), an int
+            patience, or a dict of `EarlyStopping` arguments.
+
+    Returns:
+        The arguments (monitor "val_loss", best weights restored, unless the
+        dict says otherwise), or None without early stopping.
+
+    Example:
+
+    >>> early_stopping_args(3)
+    {'monitor': 'val_loss', 'patience': 3, 'restore_best_weights': True}
+    """
+    if not value:
+        return None
+    args = {"monitor": "val_loss", "patience": 5, "restore_best_weights": True}
+    args.update(value if isinstance(value, dict) else {} if value is True else
+                {"patience": int(value)})
+    return args
