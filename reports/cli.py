@@ -18,6 +18,7 @@ from reports.paths import folder_name
 from reports.tuning import analyze_tuning
 
 DEFAULT_OUT = os.path.join("runs", "reports")
+DEFAULT_STORE = os.path.join("runs", "zoo.sqlite")  # as benchmarks.store (not imported here)
 
 
 def write_suite(report: SuiteReport, out: str) -> str:
@@ -47,13 +48,24 @@ def cross_suite_profile(reports: list[SuiteReport], method: str = "optimizer"):
     return plots.performance_profile(profile, f"{method}, seconds to target")
 
 
-def build(store: str, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
+def build(store, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
     """Builds the reports; returns `{"pages": {suite: path}, "index": path|None,
     "reports": [SuiteReport]}`.
 
+    Args:
+        store: Path of the results store, or a list of paths reported as one
+            (their union, see `reports.stores`).
+        suite: Only this suite. Defaults to every suite, plus the index.
+        out: Output folder. Defaults to `runs/reports/`.
+
     Raises:
-        FileNotFoundError: when the store does not exist.
+        FileNotFoundError: when a store does not exist.
         ValueError: for an empty store or an unknown suite (with did-you-mean).
+
+    Example:
+
+    >>> build(["runs/laptop.sqlite", "runs/server.sqlite"], "demo")["pages"]
+    {'demo': 'runs/reports/demo/index.html'}
     """
     names = data.check_suite(store, suite)
     rows = {r["name"]: r for r in data.load_suites(store).to_dict("records")}
@@ -72,10 +84,18 @@ def build(store: str, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
 
 
 def report(args) -> int:
-    """Entry point of `zoo report` (arguments parsed by `zoo.cli`)."""
+    """Entry point of `zoo report` (arguments parsed by `zoo.cli`).
+
+    `args.store` is a list of paths (`--store` repeated; None: the default
+    store) or one path; several stores are reported as their union.
+    """
     out = args.out or DEFAULT_OUT
-    stores = [args.store] if isinstance(args.store, str) else (args.store or ["runs/zoo.sqlite"])
-    result = build(stores[0], args.suite, out)
+    stores = [args.store] if isinstance(args.store, str) else (args.store or [DEFAULT_STORE])
+    result = build(stores[0] if len(stores) == 1 else stores, args.suite, out)
+    if len(stores) > 1:
+        runs = sum(len(r.runs) for r in result["reports"])
+        print(f"{len(stores)} stores read as one: {', '.join(stores)} ({runs} runs; a run "
+              f"in several stores counted once)")
     for r in result["reports"]:
         line = f"{r.name}: {len(r.runs)} runs"
         bad = int((r.runs["status"] != "ok").sum())

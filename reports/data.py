@@ -9,6 +9,9 @@ and `status`. Outcome metrics (`test_*`, `final_*`, `best_val_*`, `gen_gap*`,
 `best_epoch`, `target_*`, `grad_ratio`, `loss_roughness`) are NaN for a run
 whose status is not `ok`; diagnostics such as `diverged_epoch`, `wall_time`
 and `epoch1_*` keep whatever finite value was recorded.
+
+Every `store` argument is one path or a list of paths, read as their union
+(`reports.stores`: a run found in several stores appears once).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import sqlite3
 
 import numpy as np
 import pandas as pd
+
+from reports.stores import STATUS_RANK, store_paths, union
 
 BASE_COLUMNS = ("run_id", "suite", "kind", "cell_id", "seed", "status", "error", "tuner",
                 "trial_id")
@@ -85,9 +90,14 @@ def connect(store: str):
         conn.close()
 
 
-def load_suites(store: str) -> pd.DataFrame:
+def load_suites(store) -> pd.DataFrame:
     """Suite rows: `name, description, claim, source, spec, updated_at`, plus
     suites that only appear in the `runs` table (with empty descriptions)."""
+    return union([_suites_of(path) for path in store_paths(store)], "name",
+                 lambda f: -f["updated_at"].astype(float), ["name"])
+
+
+def _suites_of(store: str) -> pd.DataFrame:
     with connect(store) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         suites = (pd.read_sql("SELECT * FROM suites", conn) if "suites" in tables
@@ -109,26 +119,31 @@ def check_suite(store: str, suite: str | None) -> list[str]:
     Raises:
         ValueError: for an empty store or an unknown suite (with did-you-mean).
     """
-    names = list(load_suites(store)["name"])
+    names, label = list(load_suites(store)["name"]), ", ".join(store_paths(store))
     if not names:
-        raise ValueError(f"The results store {store!r} holds no runs. Run `zoo bench SUITE "
-                         f"--store {store}` first. Received: store={store!r}")
+        raise ValueError(f"The results store {label!r} holds no runs. Run `zoo bench SUITE "
+                         f"--store {store_paths(store)[0]}` first. Received: store={label!r}")
     if suite is None:
         return names
     if suite not in names:
         close = difflib.get_close_matches(suite, names, n=3, cutoff=0.5)
         hint = (" Did you mean " + " or ".join(repr(c) for c in close) + "?") if close else ""
-        raise ValueError(f"Unknown suite {suite!r} in {store!r}.{hint} Expected one of: "
+        raise ValueError(f"Unknown suite {suite!r} in {label!r}.{hint} Expected one of: "
                          f"{', '.join(names)}. Received: suite={suite!r}")
     return [suite]
 
 
-def _raw_runs(store: str, suite: str | None) -> pd.DataFrame:
+def _raw_runs(store, suite: str | None) -> pd.DataFrame:
     sql, args = "SELECT * FROM runs", ()
     if suite is not None:
         sql, args = sql + " WHERE suite=?", (suite,)
-    with connect(store) as conn:
-        return pd.read_sql(sql + " ORDER BY suite, cell_id, seed, run_id", conn, params=args)
+    frames = []
+    for path in store_paths(store):
+        with connect(path) as conn:
+            frames.append(pd.read_sql(sql + " ORDER BY suite, cell_id, seed, run_id", conn,
+                                      params=args))
+    return union(frames, "run_id", lambda f: f["status"].map(STATUS_RANK),
+                 ["suite", "cell_id", "seed", "run_id"])
 
 
 def _loads(text) -> dict:
