@@ -22,7 +22,10 @@ the same on every machine for the same config, seed and library versions):
   (`IGNORED_KEYS`, at any depth: wall and epoch times, throughput, MFU, peak
   memory, host, library versions, threads, packing), or their statuses differ
   (`ok` vs `diverged`), the run is reported as a conflict; nothing is
-  overwritten.
+  overwritten. Numbers are equal within float32 round-off (`REL_TOL` 1e-5,
+  `ABS_TOL` 1e-6): the demo suite trained packed and unpacked differs by
+  up to 5e-7 (the float32 spacing of losses near 2, kept by differences of
+  them such as `gen_gap_loss`), which is not a different result.
 - `attempts` becomes the maximum of the two rows (a sum would count a run
   again at every merge, and merging must be idempotent).
 - Suite rows (`suites` table) are upserted; the row with the newest
@@ -48,6 +51,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import sqlite3
 
@@ -59,6 +63,7 @@ IGNORED_KEYS = frozenset({
     "samples_per_sec", "mfu", "peak_memory_mb", "seconds",  # timing (`target.seconds` too)
     "host", "versions", "peak_flops", "threads", "packed",  # where and how it was executed
 })
+REL_TOL, ABS_TOL = 1e-5, 1e-6  # numbers this close are the same result (float32 round-off)
 SUITE_COLUMNS = ("name", "description", "claim", "source", "spec", "updated_at")
 
 
@@ -142,10 +147,29 @@ def strip(record, ignored=IGNORED_KEYS):
     return record
 
 
+def same(a, b, rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL) -> bool:
+    """Whether two JSON values are equal, numbers within `rel_tol` or `abs_tol`.
+
+    Example:
+
+    >>> same({"loss": [1.0, 0.5]}, {"loss": [1.0000001, 0.5]}), same(0.8, 0.7)
+    (True, False)
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], rel_tol, abs_tol) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y, rel_tol, abs_tol) for x, y in zip(a, b))
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
+    return a == b
+
+
 def _differences(dest: dict, src: dict) -> list[str]:
     """Keys (plus "status") in which two finished rows differ; [] when the same run."""
     a, b = (strip(json.loads(r["record"] or "{}")) for r in (dest, src))
-    keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    keys = sorted(k for k in a.keys() | b.keys() if not same(a.get(k), b.get(k)))
     return (["status"] if dest["status"] != src["status"] else []) + keys
 
 
@@ -332,8 +356,10 @@ def summary(report: MergeReport) -> str:
         if s.conflicts:
             line += f", {len(s.conflicts)} conflict{'' if len(s.conflicts) == 1 else 's'}"
         lines.append(line)
-    verb = "changed" if report.changed else "unchanged (already merged)"
-    lines.append(f"{report.into}: {verb}; holds {_status_counts(report.into)}")
+    done = (f"{report.added} added, {report.total('replaced')} replaced, "
+            f"{len(report.conflicts)} conflicts" if report.changed or report.conflicts
+            else "nothing changed (already merged)")
+    lines.append(f"into {report.into}: {done}; it holds {_status_counts(report.into)}")
     if report.conflicts:
         lines.append(f"{len(report.conflicts)} conflicting run(s): finished in two stores with "
                      f"different records; the row already in DEST was kept:")

@@ -132,6 +132,17 @@ def test_attempts_keep_the_maximum(tmp_path):
     assert rows(dest)["r1"][3] == 3
 
 
+def test_float32_round_off_is_not_a_conflict(tmp_path):
+    noisy = fake_record(0.9)
+    noisy["history"]["loss"][1] *= 1 + 2e-7  # the same run packed: float32 round-off
+    noisy["history"]["val_loss"][1] += 5e-7
+    a = write(tmp_path / "a.sqlite", [("r1", "ok", fake_record(0.9), None),
+                                      ("r2", "ok", fake_record(0.9), None)])
+    b = write(tmp_path / "b.sqlite", [("r1", "ok", noisy, None),
+                                      ("r2", "ok", fake_record(0.9 + 1e-4), None)])
+    assert [c.run_id for c in merge([a, b], str(tmp_path / "all.sqlite")).conflicts] == ["r2"]
+
+
 def test_strip_drops_timing_keys_at_any_depth():
     assert strip({"test": {"loss": 0.5}, "wall_time": 3, "target": {"epoch": 1, "seconds": 2},
                   "options": {"threads": 2, "jit_compile": True}}) == {
