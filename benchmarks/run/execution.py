@@ -4,7 +4,7 @@ A run's config may leave `steps_per_execution` and `jit_compile` at "auto"
 (the suite default); `resolve_execution` turns them into the values in
 force, which land in the record's `options`. A suite overrides either one in
 `[options]` or `[fixed]` (`steps_per_execution = 1`, `jit_compile = true`),
-and `pack_seeds` (see `benchmarks.matrix.packing`) the same way.
+and `pack_seeds` (see `benchmarks.matrix.planner`) the same way.
 
 The rules, and the measurements behind them (`python -m benchmarks.perf`,
 MLP on digits, batch 32, 2-core CPU; see the README's Performance section):
@@ -15,7 +15,7 @@ MLP on digits, batch 32, 2-core CPU; see the README's Performance section):
   paid once per 32 steps: a steady-state epoch took 0.034 s instead of
   0.085 s (2.5x), with identical losses (the same math, the same order).
   Batch-level callbacks fire once per execution; the harness's diagnostics
-  are epoch-level, so nothing it records changes (tests/test_perf.py).
+  are epoch-level, so nothing it records changes (tests/benchmarks/test_perf.py).
 - `jit_compile = False` on CPU. XLA added 1.5-4.5 s of compilation to the
   first epoch and did not make the steady state measurably faster for these
   model sizes, so a 10-20 epoch run is slower with it. On GPU/TPU "auto"

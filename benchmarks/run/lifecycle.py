@@ -98,7 +98,7 @@ class Run:
         cfg: The config with every `RUN_DEFAULTS` key.
         records: One record per member, filled as the steps go.
         context: What `prepare` found: `strategy`, `ds`, `augmenter`,
-            `n_train`, `batch_size` (and `loss`, `label_map` once built).
+            `n_train`, `batch_size` (and `loss`, `metrics`, `label_map` once built).
         pipelines: Per member, its `(train, validation, test)` datasets.
 
     Example:
@@ -136,7 +136,7 @@ class Run:
         from benchmarks.run.diagnostics import flops_per_example
 
         context = self.prepare()
-        models = []
+        models, self.pipelines = [], []
         with devices.precision_policy(self.cfg["precision"]):
             for i, seed in enumerate(self.seeds):
                 models.append(self._build_member(i))

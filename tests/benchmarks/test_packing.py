@@ -29,6 +29,7 @@ def test_each_packed_member_follows_its_unpacked_run(packed_and_alone):
         assert (status, error) == ("ok", None), error
         assert status1 == "ok", error1
         assert record["options"]["packed"]["members"] == len(SEEDS)
+        assert set(record) == set(record1)  # the same record fields as the run it stands for
         for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
             np.testing.assert_allclose(record["history"][key], record1["history"][key],
                                        rtol=0, atol=1e-5, err_msg=key)
@@ -86,6 +87,39 @@ def test_stacked_model_computes_each_member():
     out = np.asarray(packed(x))
     for i, m in enumerate(members):
         np.testing.assert_allclose(out[:, i], np.asarray(m(x[:, i])), atol=1e-6)
+
+
+def test_diagnostics_of_a_pack_are_each_members_own():
+    """The public probes with members=K give, per member, what they give on the member."""
+    import keras
+
+    import zoo.models
+    from benchmarks.matrix.packing import packed_loss
+    from benchmarks.run.diagnostics import DeadUnitProbe, GradientProbe
+    from zoo.datasets import load
+
+    spec = load("digits").spec
+    members = []
+    for i in range(2):
+        keras.utils.set_random_seed(i)
+        members.append(zoo.models.build("mlp", spec, width=8, depth=2))
+        members[-1].name = f"m{i}"
+    packed = stack_models(members)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 10, 16).astype("int32")
+    loss = keras.losses.SparseCategoricalCrossentropy(reduction=None)
+    pack_grads = GradientProbe(packed, x, y, packed_loss(loss), members=2).measure()
+    pack_dead = DeadUnitProbe(packed, x, members=2).measure()
+    assert len(pack_grads) == len(pack_dead) == 2
+    for i, member in enumerate(members):
+        [grads] = GradientProbe(member, x, y, loss).measure()
+        assert list(pack_grads[i]) == list(grads)
+        for layer, norm in grads.items():
+            assert pack_grads[i][layer] == pytest.approx(norm, rel=1e-4), layer
+        [(fraction, by_layer)] = DeadUnitProbe(member, x).measure()
+        assert pack_dead[i] == (pytest.approx(fraction), pytest.approx(by_layer))
+    assert pack_grads[0] != pack_grads[1]
 
 
 def test_member_logs_split_per_member():

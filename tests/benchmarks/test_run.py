@@ -15,7 +15,7 @@ import textwrap
 import pytest
 from conftest import modules_after
 
-from benchmarks.run.record import RECORD_KEYS
+from benchmarks.run.record import MEASURED_FIELDS, RECORD_KEYS
 from benchmarks.store.identity import cell_id, run_id
 
 TINY = {"dataset": "digits", "model": "mlp", "epochs": 2, "depth": 2, "width": 16,
@@ -98,6 +98,7 @@ def test_ok_run_has_every_record_key_and_sane_values(ok_run):
     status, record, error = ok_run
     assert (status, error) == ("ok", None)
     assert set(RECORD_KEYS) <= set(record)
+    assert set(record) == set(RECORD_KEYS) | set(MEASURED_FIELDS)  # every key documented
     hist = record["history"]
     for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
         assert len(hist[key]) == 2 and all(isinstance(v, float) for v in hist[key])

@@ -26,7 +26,7 @@ What is shared and what is not:
   `tf.data` pipeline, shuffled with its own seed as in `run_one`, and the K
   batches are stacked. So a packed member follows the same trajectory as the
   unpacked run of the same seed (up to floating-point summation order; see
-  tests/test_packing.py), and its record can stand in for it.
+  tests/benchmarks/test_packing.py), and its record can stand in for it.
 - Early stopping and divergence are per member: a member that stops (or
   diverges) keeps training in the pack until every member stopped, but its
   history, gradient norms and weights are cut at its own stopping epoch
@@ -35,6 +35,12 @@ What is shared and what is not:
   seconds measure the whole pack; `samples_per_sec` and `mfu` count the
   samples of all K members (what the machine did). `options["packed"]`
   records `{"members": K, "seeds": [...]}` so reports can tell.
+
+The pack goes through the same run lifecycle as a single run
+(`benchmarks.run.Run`): `PackedMembers` (`train.py`) supplies only what
+differs: stacking (`stacking.py`), the pack's loss, per-member metrics,
+logs and stopping (`members.py`). The diagnostics are the run's own
+callbacks with `members=K`.
 
 Falls back to separate `run_one` calls (`unpackable_reason` says why) for
 models with layers other than Flatten/Dense/Activation/Add/Reshape (e.g.
@@ -54,8 +60,8 @@ Example:
 
 from benchmarks.matrix.packing.members import member_logs, packed_loss
 from benchmarks.matrix.packing.stacking import stack_models
-from benchmarks.matrix.packing.train import run_packed
+from benchmarks.matrix.packing.train import PackedMembers, run_packed
 from benchmarks.matrix.planner import PACKABLE_MODELS, unpackable_reason
 
-__all__ = ["PACKABLE_MODELS", "member_logs", "packed_loss", "run_packed", "stack_models",
-           "unpackable_reason"]
+__all__ = ["PACKABLE_MODELS", "PackedMembers", "member_logs", "packed_loss", "run_packed",
+           "stack_models", "unpackable_reason"]
