@@ -3,7 +3,8 @@
 `bench(args)` loads and validates a suite (or a group of suites), then
 either prints the plan (`--dry-run`) or runs it, returning 0 when every run
 of this invocation finished and 1 when any failed. `results(args)` prints
-the store's runs as a table, CSV or JSON. Bad input raises `BenchInputError`
+the store's runs as a table, CSV or JSON, or writes them to a file
+(`--out`; Parquet only to a file). Bad input raises `BenchInputError`
 (a `ValueError`), which `zoo.cli.main` turns into exit code 2.
 
 Example:
@@ -11,6 +12,7 @@ Example:
 $ zoo bench demo --set epochs=1 --dry-run
 $ zoo bench demo --workers 2
 $ zoo results --suite demo --format csv > demo.csv
+$ zoo results --format parquet --out runs/results.parquet
 """
 
 from __future__ import annotations
@@ -148,11 +150,37 @@ def _flat(run: dict) -> dict:
 
 
 def results(args) -> int:
-    """Runs `zoo results`: prints the store's runs as a table, CSV or JSON.
+    """Runs `zoo results`: the store's runs as a table, CSV, JSON or Parquet.
+
+    CSV and Parquet hold the same flat rows (ids, config axes, test metrics,
+    key measurements; see `_flat`); JSON holds the whole stored rows.
+
+    Args:
+        args: Parsed `zoo results` arguments: `store`, `suite` (None: every
+            suite), `format` ("table", "csv", "json" or "parquet") and `out`
+            (a file to write instead of the terminal; required for parquet).
+
+    Returns:
+        0.
 
     Raises:
-        BenchInputError: for a missing store or an unknown suite (exit code 2).
+        BenchInputError: for a missing store, an unknown suite, parquet
+            without `--out`, or a table with `--out` (exit code 2).
+
+    Example:
+
+    $ zoo results --suite demo --format parquet --out demo.parquet
+    >>> pandas.read_parquet("demo.parquet")[["run_id", "optimizer", "test_accuracy"]]
     """
+    out = getattr(args, "out", None)
+    if args.format == "parquet" and not out:
+        raise BenchInputError("--format parquet writes a file: pass --out FILE, e.g. "
+                              "`zoo results --format parquet --out runs/results.parquet`. "
+                              "Received: --format parquet without --out")
+    if args.format == "table" and out:
+        raise BenchInputError(f"--out writes csv, json or parquet; the table is for the "
+                              f"terminal. Pass --format csv|json|parquet with --out. "
+                              f"Received: --format table --out {out}")
     with _open_store(args) as store:
         names = sorted({r["name"] for r in store.suites()} | set(
             r[0] for r in store.conn.execute("SELECT DISTINCT suite FROM runs")))
@@ -162,22 +190,56 @@ def results(args) -> int:
                 f"Suites in the store: {', '.join(names) or 'none'}. Received: --suite "
                 f"{args.suite}")
         runs = store.runs(args.suite)
-    if args.format == "json":
-        print(json.dumps(runs, indent=2, default=str))
+    if out and os.path.dirname(out):
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+    if args.format == "table":
+        if not runs:
+            print(f"No runs in {args.store}" + (f" for suite {args.suite!r}." if args.suite
+                                                 else "."))
+        for suite in dict.fromkeys(r["suite"] for r in runs):
+            _suite_table(args.store, suite, [r for r in runs if r["suite"] == suite])
         return EXIT_OK
-    rows = [_flat(r) for r in runs]
-    if args.format == "csv":
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-        return EXIT_OK
-    if not rows:
-        print(f"No runs in {args.store}" + (f" for suite {args.suite!r}." if args.suite else "."))
-        return EXIT_OK
-    for suite in dict.fromkeys(r["suite"] for r in runs):
-        _suite_table(args.store, suite, [r for r in runs if r["suite"] == suite])
+    if args.format == "parquet":
+        _flat_frame([_flat(r) for r in runs]).to_parquet(out, index=False)
+    else:
+        with (open(out, "w", newline="") if out else _stdout()) as f:
+            if args.format == "json":
+                print(json.dumps(runs, indent=2, default=str), file=f)
+            else:
+                rows = [_flat(r) for r in runs]
+                columns = list(dict.fromkeys(k for row in rows for k in row))
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+    if out:
+        print(f"zoo results: {len(runs)} runs written to {out} ({args.format})",
+              file=sys.stderr)
     return EXIT_OK
+
+
+def _stdout():
+    """`sys.stdout` as a context manager that does not close it."""
+    import contextlib
+
+    return contextlib.nullcontext(sys.stdout)
+
+
+def _flat_frame(rows: list[dict]):
+    """The flat rows as a DataFrame Parquet can store.
+
+    A config column whose values differ in type across runs (e.g.
+    `jit_compile`: "auto" in one suite, true in another) is written as
+    text, JSON for the non-strings, as the CSV shows it.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    for column in frame.columns[frame.dtypes == object]:
+        types = {type(v) for v in frame[column] if v is not None}
+        if len(types) > 1 and not types <= {int, float}:
+            frame[column] = frame[column].map(
+                lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
+    return frame
 
 
 def _suite_table(store_path: str, suite: str, runs: list[dict]) -> None:
