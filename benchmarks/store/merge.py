@@ -42,7 +42,7 @@ touched; a source that is DEST itself is skipped (so `zoo merge runs/*.sqlite
 Example:
 
 >>> report = merge(["runs/laptop.sqlite", "runs/server.sqlite"], into="runs/all.sqlite")
->>> report.added, [c.run_id for c in report.conflicts]
+>>> report.total("added"), [c.run_id for c in report.conflicts]
 (48, [])
 """
 
@@ -122,10 +122,6 @@ class MergeReport:
     def conflicts(self) -> list[Conflict]:
         """Every conflict, in the order found."""
         return [c for s in self.sources for c in s.conflicts]
-
-    @property
-    def added(self) -> int:
-        return self.total("added")
 
     @property
     def changed(self) -> int:
@@ -281,9 +277,14 @@ def _merge_one(store: Store, path: str, origin: dict[str, str]) -> SourceResult:
                 for r in src.execute("SELECT * FROM runs ORDER BY suite, run_id")]
         suites = ([dict(r) for r in src.execute("SELECT * FROM suites ORDER BY name")]
                   if "suites" in tables else [])
-    with _transaction(store.conn):
-        _merge_runs(store.conn, runs, result, origin, store.path)
-        _merge_suites(store.conn, suites, result)
+    try:
+        with _transaction(store.conn):
+            _merge_runs(store.conn, runs, result, origin, store.path)
+            _merge_suites(store.conn, suites, result)
+    except sqlite3.IntegrityError as e:
+        raise ValueError(f"{path!r} holds a row that does not fit a zoo store ({e}); nothing of "
+                         f"it was merged (the sources before it were). Repair it or leave it "
+                         f"out. Received: source={path!r}") from e
     return result
 
 
@@ -303,12 +304,13 @@ def merge(sources: list[str], into: str) -> MergeReport:
 
     Raises:
         ValueError: when a source does not exist or is not a zoo store, or
-            when `into` exists and is not one (nothing is written then).
+            when `into` exists and is not one (nothing is written then); when
+            a source's row breaks DEST's schema (that source is rolled back).
 
     Example:
 
     >>> report = merge(["a.sqlite", "b.sqlite"], into="all.sqlite")
-    >>> report.added, len(report.conflicts)
+    >>> report.total("added"), len(report.conflicts)
     (12, 0)
     """
     sources = [os.fspath(s) for s in sources]
@@ -356,7 +358,7 @@ def summary(report: MergeReport) -> str:
         if s.conflicts:
             line += f", {len(s.conflicts)} conflict{'' if len(s.conflicts) == 1 else 's'}"
         lines.append(line)
-    done = (f"{report.added} added, {report.total('replaced')} replaced, "
+    done = (f"{report.total('added')} added, {report.total('replaced')} replaced, "
             f"{len(report.conflicts)} conflicts" if report.changed or report.conflicts
             else "nothing changed (already merged)")
     lines.append(f"into {report.into}: {done}; it holds {_status_counts(report.into)}")

@@ -143,6 +143,18 @@ def test_float32_round_off_is_not_a_conflict(tmp_path):
     assert [c.run_id for c in merge([a, b], str(tmp_path / "all.sqlite")).conflicts] == ["r2"]
 
 
+def test_a_source_that_breaks_the_schema_is_rolled_back_whole(tmp_path, machines, capsys):
+    a, _, dest = machines
+    broken = str(tmp_path / "broken.sqlite")  # a hand-made `runs` table without constraints
+    with sqlite3.connect(broken) as conn:
+        conn.execute("CREATE TABLE runs (run_id, suite, cell_id, seed, status, config, record)")
+        conn.executemany("INSERT INTO runs VALUES (?, 'demo', 'c', 0, 'ok', ?, '{}')",
+                         [("x1", "{}"), ("x2", None)])  # x2: no config, DEST refuses it
+    assert main(["merge", a, broken, "--into", dest]) == 2
+    assert "nothing of it was merged" in capsys.readouterr().err
+    assert sorted(rows(dest)) == ["r1", "r2", "r3"]  # A merged, none of broken (not even x1)
+
+
 def test_strip_drops_timing_keys_at_any_depth():
     assert strip({"test": {"loss": 0.5}, "wall_time": 3, "target": {"epoch": 1, "seconds": 2},
                   "options": {"threads": 2, "jit_compile": True}}) == {
