@@ -53,6 +53,7 @@ from typing import Any
 from benchmarks.suite import (FIELDS, Problems, Suite, SuiteError, apply_overrides, check_config,
                               parse_value, read_toml, validate)
 from tuning import space_checks as checks
+from zoo.axes import canonical
 from zoo.domains import closest
 from zoo.registry import did_you_mean, natural_key
 
@@ -149,7 +150,7 @@ class Space:
                 if isinstance(value, float):  # 0.30000000000000004 (a float step) -> 0.3
                     value = float(f"{value:.12g}")
                 config[name] = value
-        return config
+        return canonical(config)
 
     def to_spec(self) -> dict[str, Any]:
         """The space as plain values (stored as the suite's `spec`)."""

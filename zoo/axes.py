@@ -19,10 +19,12 @@ Kinds:
 - `option`: only how runs are scheduled (`pack_seeds`, `peak_flops`): set in
   `[options]`, never part of a run's config or identity.
 
-`filled` axes are written into every resolved cell with their default, so
-identical configs hash identically; an axis added later is not `filled`
-(it appears in a config only when a suite sets it), so adding it changes
-no existing run id.
+`written` says when an axis is part of a resolved cell (and so of its run
+id): `ALWAYS` axes are written with their default, so identical configs hash
+identically; `WHEN_SET` axes (optional harness keys) only when a suite sets
+them; `WHEN_NOT_DEFAULT` axes only when set to something other than their
+default, so writing the default changes nothing. A new axis is
+`WHEN_NOT_DEFAULT`: adding it changes no existing run id.
 
 Example:
 
@@ -45,6 +47,7 @@ from zoo.domains import (Anything, Bool, Choice, Const, Domain, Float, Int, Inva
                          Name, Table, check)
 
 MODEL, HARNESS, EXECUTION, OPTION = "model", "harness", "execution", "option"
+ALWAYS, WHEN_SET, WHEN_NOT_DEFAULT = "always", "when set", "when not default"
 KINDS = (MODEL, HARNESS, EXECUTION, OPTION)
 REQUIRED = "<required>"      # default of `dataset` and `model`: a suite must name them
 PER_MODEL = "<model card>"   # default of model axes: each card gives its own
@@ -75,8 +78,8 @@ class Axis:
         doc: One line: what it changes.
         shares_graph: Runs that differ only in this axis may be trained in
             one graph (the packing planner reads it).
-        filled: Written into every cell with its default (False for axes
-            added after stores existed: their default leaves run ids alone).
+        written: When the axis is part of a resolved cell: `ALWAYS`,
+            `WHEN_SET` or `WHEN_NOT_DEFAULT` (see the module docstring).
     """
 
     name: str
@@ -85,7 +88,7 @@ class Axis:
     default: Any
     doc: str
     shares_graph: bool = False
-    filled: bool = True
+    written: str = "always"
 
     def check(self, value) -> Invalid | None:
         """None if `value` is accepted, else why not (see `zoo.domains.Invalid`)."""
@@ -139,12 +142,12 @@ _TABLE = [
     Axis("epochs", HARNESS, POSITIVE_INT, 10, "Training epochs per run."),
     Axis("momentum", HARNESS, NONE | RATE, None,
          "Momentum of optimizers that take one (sgd, rmsprop); ignored by others.",
-         filled=False),
+         written=WHEN_SET),
     Axis("weight_decay", HARNESS, NONE | Float(min=0), None,
          "Decoupled weight decay; none = the optimizer's default."),
     Axis("label_smoothing", HARNESS, RATE, 0.0,
          "Label smoothing of the cross-entropy loss (classification): 0 = hard labels.",
-         filled=False),
+         written=WHEN_NOT_DEFAULT),
     Axis("early_stopping", HARNESS, Bool() | Int(min=0) | Table(EARLY_STOPPING), False,
          "false, true (patience 5), a patience, or a table of EarlyStopping arguments."),
     Axis("target", HARNESS, NONE | Table({"metric": Choice(TARGET_METRICS), "value": Float()},
@@ -157,16 +160,16 @@ _TABLE = [
     Axis("dataset_options", HARNESS, Table(), {}, "Keyword arguments of the dataset loader."),
     Axis("pipeline_options", HARNESS, Table(), {}, "Keyword arguments of the pipeline."),
     Axis("record_predictions", HARNESS, Bool(), False,
-         "Keep the test predictions in the record (ensembles, claim C15).", filled=False),
+         "Keep the test predictions in the record (ensembles, claim C15).", written=WHEN_SET),
     Axis("train_classes", HARNESS, NONE | CLASSES, None,
          "Keep only these classes in every split, relabelled 0..k-1 (transfer, claim C16).",
-         filled=False),
+         written=WHEN_SET),
     Axis("pretrain", HARNESS, NONE | Const(False) | Table(
         {"classes": CLASSES, "epochs": POSITIVE_INT, "train_samples": POSITIVE_INT,
          "batch_size": POSITIVE_INT, "optimizer": Anything(), "learning_rate": Float(min=0)},
         ("classes",), "{classes = [0, 1, 2, 3, 4], epochs = 10}"), False,
          "Pre-train the same architecture on other classes first (transfer, claim C16).",
-         filled=False),
+         written=WHEN_SET),
     Axis("dropout", MODEL, RATE, PER_MODEL, "Dropout rate after hidden layers (0 = none)."),
     Axis("depth", MODEL, POSITIVE_INT, PER_MODEL, "Number of hidden layers / blocks."),
     Axis("width", MODEL, POSITIVE_INT, PER_MODEL, "Units of each hidden Dense layer."),
@@ -209,14 +212,26 @@ def axes(pattern: str = "*", kind: str | None = None) -> list[Axis]:
 
 
 def cell_defaults() -> dict[str, Any]:
-    """The value of every `filled` axis that has one: what a cell starts from.
+    """The value of every `ALWAYS` axis that has one: what a cell starts from.
 
     `dataset` and `model` are required (no default); model axes take their
     model card's defaults (`zoo.models.defaults`).
     """
     return {a.name: copy.deepcopy(a.default) for a in _TABLE
-            if a.filled and a.in_config and a.kind != MODEL
+            if a.written == ALWAYS and a.in_config and a.kind != MODEL
             and a.default not in (REQUIRED, PER_MODEL)}
+
+
+def canonical(config: dict) -> dict:
+    """`config` without the `WHEN_NOT_DEFAULT` axes that hold their default (a copy).
+
+    So a suite that writes `label_smoothing = 0.0` makes the same cells, and
+    the same run ids, as one that leaves it out.
+    """
+    return {k: v for k, v in config.items()
+            if not (k in AXES and AXES[k].written == WHEN_NOT_DEFAULT
+                    and v == AXES[k].default
+                    and isinstance(v, bool) == isinstance(AXES[k].default, bool))}
 
 
 def value(config: dict, name: str):

@@ -22,7 +22,7 @@ True
 
 from __future__ import annotations
 
-from benchmarks.run_config import RUN_DEFAULTS
+from zoo.axes import cell_defaults
 
 COUPLING_OPTIMIZERS = ("adafactor",)
 # Registry models made only of layers `stack_models` supports: packed by default.
@@ -37,13 +37,13 @@ def unpackable_reason(config: dict, options: dict | None = None) -> str | None:
     The model itself is checked when it is built (`stack_models`).
 
     Args:
-        config: A cell's config (missing keys take `RUN_DEFAULTS`).
+        config: A cell's config (missing keys take the axis table's defaults (`zoo.axes.cell_defaults`)).
         options: Execution options of the runs. Defaults to None.
 
     Returns:
         A one-line reason, or None when the config may be packed.
     """
-    cfg = {**RUN_DEFAULTS, **config}
+    cfg = {**cell_defaults(), **config}
     options = options or {}
     if cfg.get("dropout"):
         return "dropout: its masks would come from one random stream for all members"

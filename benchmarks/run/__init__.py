@@ -9,7 +9,9 @@ The public API, importable from `benchmarks.run`:
 - `OneModel`, `Unsupported` (`benchmarks.run.members`): the members of a
   single run, and what a pack raises when it cannot train a config.
 - `prepare_run`, `build_model`, `early_stopping_args` (`benchmarks.run.steps`).
-- `validate_config(config)` and `RUN_DEFAULTS` (`benchmarks.run_config`).
+
+A config's defaults come from the axis table (`zoo.axes.cell_defaults`); one
+config is checked without training by `benchmarks.suite.validate_config`.
 
 The parts, one module each: `record` (the record's fields and `measure`),
 `optimizers`, `schedules`, `losses`, `inputs` (data and pipeline),
@@ -18,8 +20,8 @@ The parts, one module each: `record` (the record's fields and `measure`),
 (fast execution defaults), `tensorboard_logs`, `ensemble`, `transfer`.
 
 The names are loaded on first use (PEP 562), so importing a part such as
-`benchmarks.run.losses` does not import the lifecycle (nor TensorFlow), and
-`benchmarks.run_config` may import the parts it checks names against.
+`benchmarks.run.losses` does not import the lifecycle (nor TensorFlow): the
+suite checks (`benchmarks.suite.cell`) import such parts to check names.
 
 Example:
 
@@ -39,8 +41,6 @@ _EXPORTS = {
     "prepare_run": "benchmarks.run.steps",
     "build_model": "benchmarks.run.steps",
     "early_stopping_args": "benchmarks.run.steps",
-    "validate_config": "benchmarks.run_config",
-    "RUN_DEFAULTS": "benchmarks.run_config",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -63,7 +63,7 @@ import time
 from benchmarks.run.members import OneModel, Unsupported
 from benchmarks.run.record import empty_record, format_error, measure
 from benchmarks.run.steps import build_model, prepare_run
-from benchmarks.run_config import RUN_DEFAULTS
+from zoo.axes import cell_defaults
 
 
 def run_one(config: dict, seed: int, options: dict | None = None):
@@ -71,7 +71,7 @@ def run_one(config: dict, seed: int, options: dict | None = None):
 
     Args:
         config: A resolved config (docs/ARCHITECTURE.md); missing keys take
-            `RUN_DEFAULTS`, model axes their card's defaults.
+            the axis table's defaults (`zoo.axes.cell_defaults`), model axes their card's defaults.
         seed: The run's seed (weights, dropout, shuffling).
         options: Execution options (`tensorboard_dir`, `peak_flops`,
             `threads`, `run_id`). Defaults to None.
@@ -88,14 +88,14 @@ class Run:
     """The lifecycle of one run of K members (K = 1 for a single run).
 
     Args:
-        config: A resolved config; missing keys take `RUN_DEFAULTS`.
+        config: A resolved config; missing keys take the axis table's defaults (`zoo.axes.cell_defaults`).
         seeds: One seed per member.
         options: Execution options (see `run_one`). Defaults to None.
         members: How the members train together: `OneModel()` (the default,
             one seed) or `benchmarks.matrix.packing.PackedMembers`.
 
     Attributes:
-        cfg: The config with every `RUN_DEFAULTS` key.
+        cfg: The config with every the axis table's defaults (`zoo.axes.cell_defaults`) key.
         records: One record per member, filled as the steps go.
         context: What `prepare` found: `strategy`, `ds`, `augmenter`,
             `n_train`, `batch_size` (and `loss`, `metrics`, `label_map` once built).
@@ -111,7 +111,7 @@ class Run:
 
     def __init__(self, config: dict, seeds: list[int], options: dict | None = None,
                  members=None):
-        self.cfg = {**RUN_DEFAULTS, **config}
+        self.cfg = {**cell_defaults(), **config}
         self.seeds = [int(s) for s in seeds]
         self.options = dict(options or {})
         self.members = members if members is not None else OneModel()

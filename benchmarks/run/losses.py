@@ -4,7 +4,10 @@ Classification models output probabilities (softmax), so the default loss is
 `sparse_categorical_crossentropy` on integer labels. Any loss that needs a
 target per class ("mse", "categorical_crossentropy", "hinge", ...) gets the
 labels one-hot encoded in the tf.data map (`label_map`), which is how claim
-C12 (cross-entropy vs mean squared error) is run. Regression and
+C12 (cross-entropy vs mean squared error) is run. `label_smoothing` > 0
+(the axis) makes the cross-entropy `CategoricalCrossentropy(label_smoothing=...)`
+on one-hot labels (Keras's sparse cross-entropy has no smoothing); other
+losses take no smoothing (`check_loss` says so). Regression and
 reconstruction default to "mse". Metrics: accuracy for classification (sparse
 or categorical to match the labels, always named "accuracy"), mae otherwise.
 Importing this module does not import TensorFlow.
@@ -38,42 +41,54 @@ LOSSES = (
 )
 DEFAULT_LOSS = {"classification": "sparse_categorical_crossentropy", "regression": "mse",
                 "reconstruction": "mse"}
+# Losses label smoothing applies to (as CategoricalCrossentropy on one-hot labels).
+SMOOTHABLE = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 # Losses that only make sense with one target per class.
 _CLASSIFICATION_ONLY = ("sparse_categorical_crossentropy", "categorical_crossentropy",
                         "categorical_hinge", "kl_divergence")
 
 
-def check_loss(name, task: str | None = None) -> None:
+def check_loss(name, task: str | None = None, label_smoothing: float = 0.0) -> None:
     """Raises a clear `ValueError` for an unknown loss (or one that misfits the task).
 
     Args:
         name: None (the task's default) or a name from `LOSSES`.
         task: Optionally the dataset task, to reject e.g. cross-entropy on regression.
+        label_smoothing: The `label_smoothing` axis: > 0 needs a cross-entropy
+            loss on a classification task. Defaults to 0.
 
     Raises:
         ValueError: naming the closest known losses.
     """
-    if name is None:
-        return
-    if name not in LOSSES:
+    if name is not None and name not in LOSSES:
         raise ValueError(
             f"Unknown loss {name!r}.{did_you_mean(str(name), LOSSES)} Expected one of: "
             f"{', '.join(LOSSES)}, or None for the task's default. Received: loss={name!r}"
         )
-    if task in ("regression", "reconstruction") and name in _CLASSIFICATION_ONLY:
+    if name in _CLASSIFICATION_ONLY and task in ("regression", "reconstruction"):
         raise ValueError(
             f"The loss {name!r} needs class labels but the dataset's task is {task!r}: "
             f"use 'mse', 'mae', 'huber' or None. Received: loss={name!r}"
         )
+    if label_smoothing and (name not in (None, *SMOOTHABLE) or task not in (None,
+                                                                          "classification")):
+        raise ValueError(
+            f"label_smoothing applies to the cross-entropy of a classification task, not to "
+            f"loss {name!r} on task {task!r}: set label_smoothing = 0 or use loss = "
+            f"\"categorical_crossentropy\" (or the default). Received: "
+            f"label_smoothing={label_smoothing!r}")
 
 
-def resolve_loss(name, task: str, num_classes: int | None = None):
+def resolve_loss(name, task: str, num_classes: int | None = None,
+                 label_smoothing: float = 0.0):
     """Returns `(loss, metrics, label_map)` for a loss name and a task.
 
     Args:
         name: None for the task default, or a name from `LOSSES`.
         task: "classification", "regression" or "reconstruction".
         num_classes: Number of classes (classification only).
+        label_smoothing: Smoothing of the cross-entropy targets, in [0, 1).
+            Defaults to 0 (hard labels).
 
     Returns:
         A Keras loss object, a list of Keras metric objects, and a
@@ -84,9 +99,12 @@ def resolve_loss(name, task: str, num_classes: int | None = None):
     """
     import keras
 
-    check_loss(name, task)
+    check_loss(name, task, label_smoothing)
     name = name or DEFAULT_LOSS[task]
     loss = keras.losses.get(name)
+    if label_smoothing:  # one-hot targets: sparse cross-entropy has no smoothing
+        name = "categorical_crossentropy"
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=float(label_smoothing))
     if task != "classification":
         return loss, [keras.metrics.MeanAbsoluteError(name="mae")], None
     if name in SPARSE_LOSSES:

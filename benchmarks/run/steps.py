@@ -14,7 +14,7 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
     """Devices, a clean Keras session, seeds and data: everything before the model.
 
     Args:
-        cfg: The resolved config with every `RUN_DEFAULTS` key.
+        cfg: The resolved config with every key of `zoo.axes.cell_defaults()`.
         seed: The run's seed.
         options: Execution options (see `run_one`); a "auto" `peak_flops` is
             replaced by the measured peak.
@@ -27,7 +27,7 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
     Example:
 
     >>> record = empty_record()
-    >>> context = prepare_run({**RUN_DEFAULTS, "dataset": "digits", "model": "mlp"}, 0, {},
+    >>> context = prepare_run({**cell_defaults(), "dataset": "digits", "model": "mlp"}, 0, {},
     ...                       record)
     >>> context["batch_size"], record["options"]["steps_per_execution"]
     (32, 32)
@@ -101,10 +101,12 @@ def _compile(cfg, ds, strategy, n_train, batch_size):
         make_optimizer,
     )
     from benchmarks.run.schedules import make_schedule
+    from zoo.axes import value
 
     axes = {k: v for k, v in cfg.items() if k in zoo.models.accepted_axes(cfg["model"])}
     spec = ds.spec
-    loss, metrics, label_map = resolve_loss(cfg["loss"], spec.task, spec.num_classes)
+    loss, metrics, label_map = resolve_loss(cfg["loss"], spec.task, spec.num_classes,
+                                            value(cfg, "label_smoothing"))
     lr = cfg["learning_rate"]
     if cfg["schedule"] not in (None, "constant"):
         base = lr if lr is not None else default_learning_rate(cfg["optimizer"])

@@ -71,6 +71,20 @@ def _source_problem(name: str, options_json: str):
     return None
 
 
+def _loss_problems(config: dict) -> list[CellProblem]:
+    """The loss against the dataset's task, then label smoothing against both."""
+    from benchmarks.run.losses import check_loss
+
+    loss, smoothing = config.get("loss"), config.get("label_smoothing") or 0.0
+    task = _dataset_task(config.get("dataset"))
+    for axis, args in (("loss", (loss, task)), ("label_smoothing", (loss, task, smoothing))):
+        try:
+            check_loss(*args)
+        except ValueError as exc:
+            return [CellProblem(axis, str(exc))]
+    return []
+
+
 def _invalid(axis: str, value, invalid, context: str = "") -> CellProblem:
     lead = f"{invalid.detail}: expected" if invalid.detail else "expected"
     return CellProblem(axis, f"{lead} {invalid.expected}{context}", invalid.suggestions,
@@ -124,15 +138,8 @@ def check_config(config: dict) -> list[CellProblem]:
         found = _source_problem(dataset, json.dumps(options, sort_keys=True, default=str))
         if found:
             problems.append(CellProblem(found[0], found[1]))
-    loss = config.get("loss")
-    if isinstance(loss, str) and not any(p.axis == "loss" for p in problems):
-        from benchmarks.run.losses import check_loss
-
-        try:
-            check_loss(loss, _dataset_task(config.get("dataset")))
-        except ValueError as exc:
-            problems.append(CellProblem("loss", str(exc).split(" Received:")[0].rstrip("."),
-                                        received=f"loss={loss!r}"))
+    if not any(p.axis in ("loss", "label_smoothing", "dataset") for p in problems):
+        problems += _loss_problems(config)
     return problems
 
 

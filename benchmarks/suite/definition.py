@@ -22,7 +22,7 @@ import dataclasses
 import itertools
 from typing import Any
 
-from zoo.axes import AXES, EXECUTION, OPTION, cell_defaults
+from zoo.axes import AXES, EXECUTION, OPTION, canonical, cell_defaults
 
 FIELDS = ("name", "description", "dataset", "model", "epochs", "seeds", "fixed", "matrix",
           "exclude", "claim", "target", "dataset_options", "pipeline_options", "options")
@@ -92,7 +92,7 @@ class Suite:
             config.update(copy.deepcopy(dict(zip(axes, values))))
             if any(all(config.get(k) == v for k, v in ex.items()) for ex in self.exclude):
                 continue
-            out.append(with_model_defaults(config))
+            out.append(with_model_defaults(canonical(config)))
         return out
 
     def run_options(self) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def test_identity_module_does_not_import_tensorflow():
     ({"optimizer": "sgd", "momentum": 1.5}, "momentum"),
 ])
 def test_validate_config_names_the_closest_valid_name(bad, message):
-    from benchmarks.run import validate_config
+    from benchmarks.suite import validate_config
 
     validate_config(TINY)
     with pytest.raises(ValueError, match=message) as info:
@@ -266,3 +266,20 @@ def test_dead_units_on_a_crafted_model():
         [norms] = grads.measure()
         assert list(norms) == ["hidden", "output"]
         assert all((norm > 0) == flowing for norm in norms.values())
+
+
+def test_label_smoothing_axis_smooths_the_cross_entropy():
+    """The worked example of adding an axis (docs/ARCHITECTURE.md): label_smoothing."""
+    from benchmarks.run import run_one
+    from benchmarks.suite import validate_config
+
+    config = {**TINY, "epochs": 1}
+    hard = run_one(config, seed=0)
+    soft = run_one({**config, "label_smoothing": 0.2}, seed=0)
+    assert hard[0] == soft[0] == "ok"
+    # Same weights and batches; only the targets differ, so the loss does too, and a
+    # smoothed target keeps the cross-entropy above its floor.
+    assert soft[1]["history"]["loss"][0] != pytest.approx(hard[1]["history"]["loss"][0])
+    assert 0 <= soft[1]["test"]["accuracy"] <= 1
+    with pytest.raises(ValueError, match="label_smoothing applies to the cross-entropy"):
+        validate_config({**config, "loss": "mse", "label_smoothing": 0.1})

@@ -8,7 +8,8 @@ import pytest
 from conftest import modules_after
 
 from zoo import domains
-from zoo.axes import AXES, KINDS, MODEL, PER_MODEL, REQUIRED, axes, cell_defaults, value
+from zoo.axes import (AXES, KINDS, MODEL, PER_MODEL, REQUIRED, axes, canonical, cell_defaults,
+                      value)
 from zoo.models import MODELS, axis_domain, check_axes
 
 
@@ -49,7 +50,10 @@ def test_domains_reject_non_finite_numbers_and_suggest_names():
 def test_defaults_and_lookup():
     defaults = cell_defaults()
     assert defaults["optimizer"] == "adam" and defaults["epochs"] == 10
-    assert "label_smoothing" not in defaults  # added later: not filled, so run ids stay
+    assert "label_smoothing" not in defaults  # added later: written when not default
+    assert canonical({"label_smoothing": 0, "optimizer": "adam"}) == {"optimizer": "adam"}
+    assert canonical({"label_smoothing": 0.1}) == {"label_smoothing": 0.1}
+    assert canonical({"pretrain": False}) == {"pretrain": False}  # WHEN_SET: kept
     assert value({}, "label_smoothing") == 0.0 and value({"label_smoothing": 0.1},
                                                          "label_smoothing") == 0.1
     assert [a.name for a in axes("*_s*", kind="harness")] == ["batch_size", "label_smoothing", "early_stopping", "train_samples", "split_seed"]
