@@ -109,7 +109,13 @@ def flat_params(config: dict, prefix: str = "") -> dict[str, str]:
 
 
 def run_tags(run: dict) -> dict[str, str]:
-    """The `zoo.*` tags of a stored run (all strings)."""
+    """The `zoo.*` tags of a stored run (all strings).
+
+    Example:
+
+    >>> run_tags(run)["zoo.packed"], run_tags(run)["zoo.status"]
+    ('true', 'ok')
+    """
     record = run.get("record") or {}
     tags = {"zoo.suite": run["suite"], RUN_ID_TAG: run["run_id"],
             "zoo.cell_id": str(run.get("cell_id")), "zoo.seed": str(run["seed"]),
@@ -170,7 +176,22 @@ def _experiment_id(client, name: str) -> str:
 
 
 def log_run(client, entities, experiment_id: str, run: dict) -> str:
-    """Logs one stored run as a new MLflow run; returns its MLflow run id."""
+    """Logs one stored run as a new MLflow run.
+
+    Args:
+        client: An `mlflow.tracking.MlflowClient`.
+        entities: The `mlflow.entities` module.
+        experiment_id: The MLflow experiment to log into.
+        run: A stored run (`Store.runs` gives them).
+
+    Returns:
+        The new MLflow run's id.
+
+    Example:
+
+    >>> log_run(MlflowClient("file:///tmp/mlruns"), mlflow.entities, "0", run)
+    '5f0c...'
+    """
     created = client.create_run(experiment_id, start_time=int(1000 * (run.get("started_at") or 0))
                                 or None, tags=run_tags(run), run_name=run["run_id"])
     mlflow_id = created.info.run_id

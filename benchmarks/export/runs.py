@@ -111,14 +111,26 @@ def summary_metrics(record: dict) -> dict[str, float]:
 
 
 def evaluation_metrics(record: dict) -> dict[str, float]:
-    """`{"test_<metric>": value}` of the record's test evaluation (finite values)."""
+    """`{"test_<metric>": value}` of the record's test evaluation (finite values).
+
+    Example:
+
+    >>> evaluation_metrics({"test": {"accuracy": 0.9, "loss": None}})
+    {'test_accuracy': 0.9}
+    """
     test = record.get("test") or {}
     return {f"test_{k}": v for k, v in ((k, _number(v)) for k, v in test.items())
             if v is not None}
 
 
 def evaluated_step(record: dict) -> int:
-    """0-based epoch whose weights the test metrics measure (the last one if unknown)."""
+    """0-based epoch whose weights the test metrics measure (the last one if unknown).
+
+    Example:
+
+    >>> evaluated_step({"evaluated_epoch": 3, "epochs_run": 5})
+    2
+    """
     epoch = record.get("evaluated_epoch") or record.get("best_epoch") or record.get("epochs_run")
     return max(int(epoch) - 1, 0) if isinstance(epoch, (int, float)) else 0
 
@@ -141,6 +153,11 @@ def fingerprint(run: dict) -> str:
     """A short hash of what an export shows of a run (status, config, record, error).
 
     An exporter compares it with the one it stored to skip an unchanged run.
+
+    Example:
+
+    >>> fingerprint(run) == fingerprint({**run, "status": "failed"})
+    False
     """
     shown = {k: run.get(k) for k in ("status", "config", "record", "error", "seed", "suite")}
     text = json.dumps(shown, sort_keys=True, default=str)

@@ -49,6 +49,13 @@ VALIDATION_PREFIX = "val_"
 def run_folder(out: str, run: dict) -> str:
     """`<out>/<suite>/<run_id>`, refusing names that would leave that folder.
 
+    Args:
+        out: The log root.
+        run: A stored run.
+
+    Returns:
+        The run's folder.
+
     Raises:
         ValueError: for a suite or run id that is empty, `.`/`..` or holds a
             path separator (the export deletes this folder before writing it).
@@ -67,6 +74,12 @@ def split_history(record: dict) -> dict[str, dict[str, list]]:
 
     `val_<metric>` goes to `validation` as `<metric>`; every other metric to
     `train`. Folders with no metric are left out.
+
+    Args:
+        record: A stored record.
+
+    Returns:
+        `{folder: {metric: [(epoch index from 0, value), ...]}}`.
 
     Example:
 
