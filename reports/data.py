@@ -1,7 +1,7 @@
 """Reads the results store into pandas DataFrames.
 
 The store is the SQLite file written by the benchmark harness (its schema is
-documented in `benchmarks/store.py`); it is read here with `sqlite3` and
+documented in `benchmarks/store/sqlite.py`); it is read here with `sqlite3` and
 `pandas.read_sql` only, so reports never import TensorFlow or `benchmarks`.
 
 Every run stays visible: `failed`, `diverged` and `running` runs keep their row
