@@ -107,7 +107,8 @@ def cmd_axes(args) -> int:
         print(f"No axis matches pattern={args.pattern!r} kind={args.kind!r}"
               f"{f' for model {args.model!r}' if args.model else ''}. Try `zoo axes`.")
         return EXIT_OK
-    title = f"{len(rows)} axes" + (f" of model {args.model}" if args.model else "")
+    title = f"{len(rows)} {'axis' if len(rows) == 1 else 'axes'}" + (
+        f" of model {args.model}" if args.model else "")
     _print_table(title, ["name", "kind", "default", "accepts", "doc"],
                  [[r["name"], r["kind"], _shown_default(r["default"]), r["accepts"], r["doc"]]
                  for r in rows])
@@ -287,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as e:  # bad input: no traceback
         print(f"zoo {args.command}: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `zoo ... | head`: the reader left; not an error of ours
+        import os as _os
+
+        _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("zoo: interrupted; finished runs are kept in the store.", file=sys.stderr)
         return 130
