@@ -133,6 +133,7 @@ EPILOG = """examples:
   zoo tune mlp_digits --max-trials 5     a Keras Tuner search over the same axes
   zoo export tensorboard --suite demo    the runs as TensorBoard event files
   zoo merge a.sqlite b.sqlite --into all.sqlite
+  zoo doctor --store runs/zoo.sqlite     check a store's integrity and stale runs
 
 exit codes: 0 success, 1 some runs failed, 2 bad input (the message says what
 was wrong, what was expected and how to fix it)."""
@@ -263,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--into", required=True, metavar="DEST", help="the store to write "
                    "(created if missing)")
     p.set_defaults(func=_lazy("benchmarks.store.merge", "merge_command"))
+
+    p = sub.add_parser("doctor", help="check a store: integrity, schema, stale runs and leases",
+                       description="Check a results store without changing it: SQLite "
+                       "integrity, the schema version, runs left `running` by a dead driver, "
+                       "and leases. Exits 1 when it finds a problem.")
+    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.set_defaults(func=_lazy("benchmarks.store.doctor", "doctor_command"))
     return parser
 
 
