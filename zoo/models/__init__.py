@@ -116,4 +116,5 @@ def load_model(path, **kwargs):
 
     import zoo.models.layers  # noqa: F401  (registers zoo>PositionEmbedding)
 
+    kwargs.setdefault("safe_mode", True)  # no arbitrary code from a file: say so explicitly
     return keras.saving.load_model(path, **kwargs)
