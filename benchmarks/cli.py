@@ -7,6 +7,10 @@ the store's runs as a table, CSV or JSON, or writes them to a file
 (`--out`; Parquet only to a file). Bad input raises `BenchInputError`
 (a `ValueError`), which `zoo.cli.main` turns into exit code 2.
 
+`zoo bench` prints only its own lines: what TensorFlow and Keras print goes
+to log files in `logs/` beside the store (`benchmarks.matrix.logs`): the
+driver's while validating imports Keras, each worker's for its whole life.
+
 Example:
 
 $ zoo bench demo --set epochs=1 --dry-run
@@ -23,6 +27,7 @@ import os
 import sys
 
 from benchmarks.matrix.driver import plan, run_suite
+from benchmarks.matrix.logs import log_stem, redirected
 from benchmarks.store import Store
 from benchmarks.suite import load_suites
 from zoo.registry import did_you_mean
@@ -53,8 +58,12 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
     _console().print(table)
 
 
-def make_executor(args, run_fn=None, pack_fn=None):
-    """The executor chosen by `--executor`, `--workers` and `--address`."""
+def make_executor(args, run_fn=None, pack_fn=None, log_stem=None):
+    """The executor chosen by `--executor`, `--workers` and `--address`.
+
+    `log_stem` (see `benchmarks.matrix.logs.log_stem`) sends the local
+    workers' output to log files; Ray keeps its workers' output in its own logs.
+    """
     from benchmarks.matrix.executors import (DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor,
                                              RayExecutor)
 
@@ -66,7 +75,7 @@ def make_executor(args, run_fn=None, pack_fn=None):
     fns = {"run_fn": run_fn or DEFAULT_RUN_FN, "pack_fn": pack_fn or DEFAULT_PACK_FN}
     if args.executor == "ray":
         return RayExecutor(address=args.address, num_cpus=args.workers, **fns)
-    return LocalExecutor(workers=args.workers, **fns)
+    return LocalExecutor(workers=args.workers, log_stem=log_stem, **fns)
 
 
 def dry_run(suites, store_path: str, retry_failed: bool) -> int:
@@ -101,10 +110,12 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
     Raises:
         SuiteError / BenchInputError: for bad input (exit code 2).
     """
-    suites = load_suites(args.suite, args.overrides)
+    stem = log_stem(args.store, args.suite)
+    with redirected(f"{stem}-driver.log"):  # validating imports Keras: its start-up lines
+        suites = load_suites(args.suite, args.overrides)
     if args.dry_run:
         return dry_run(suites, args.store, args.retry_failed)
-    executor = make_executor(args, run_fn, pack_fn)
+    executor = make_executor(args, run_fn, pack_fn, log_stem=stem)
     tensorboard_root = (os.path.join(os.path.dirname(os.path.abspath(args.store)), "tensorboard")
                         if args.tensorboard else None)
     failed = 0

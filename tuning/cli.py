@@ -2,6 +2,12 @@
 
 Exit codes: 0 when the search has at least one finished (`ok`) trial, 1 when
 every trial failed, 2 for bad input (`SpaceError`, raised to `zoo.cli`).
+
+Output: `zoo tune` prints its own lines only (the header, one line per
+finished trial, the summary). Everything else printed while the space is
+checked and the search runs (TensorFlow's C++ start-up lines, Keras Tuner's
+trial banners, warnings) goes to `logs/<space>-<time>-<pid>-tune.log` beside
+the store (`benchmarks.matrix.logs`).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import json
 import os
 import sys
 
+from benchmarks.matrix.logs import log_stem, redirected
 from tuning.space import load_space
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -27,19 +34,20 @@ def tune(args) -> int:
     Raises:
         SpaceError: for a bad space file, override or tuner setting.
     """
-    space = load_space(args.space, overrides=args.overrides)
-    from tuning.search import run_search, working_directory
-
     chief = "chief" in os.environ.get("KERASTUNER_TUNER_ID", "") and \
         "KERASTUNER_ORACLE_IP" in os.environ
     role = f" as {os.environ['KERASTUNER_TUNER_ID']}" if "KERASTUNER_ORACLE_IP" in os.environ \
         else ""
-    print(f"zoo tune: space {space.name!r} ({', '.join(space.axes)}), tuner {args.tuner}, "
-          f"objective {space.objective['name']} ({space.objective['direction']}){role}; "
-          f"working directory {working_directory(space, args.tuner, args.directory)}; "
-          f"store {args.store}", flush=True)
-    rows = run_search(space, args.store, tuner=args.tuner, max_trials=args.max_trials,
-                      directory=args.directory)
+    with redirected(f"{log_stem(args.store, args.space)}-tune.log") as terminal:
+        space = load_space(args.space, overrides=args.overrides)
+        from tuning.search import run_search, working_directory
+
+        print(f"zoo tune: space {space.name!r} ({', '.join(space.axes)}), tuner {args.tuner}, "
+              f"objective {space.objective['name']} ({space.objective['direction']}){role}; "
+              f"working directory {working_directory(space, args.tuner, args.directory)}; "
+              f"store {args.store}", file=terminal)
+        rows = run_search(space, args.store, tuner=args.tuner, max_trials=args.max_trials,
+                          directory=args.directory, report=terminal)
     if chief:  # the chief only serves the oracle; workers report their own trials
         print(f"zoo tune: search finished; {len(rows)} trials in {args.store}.")
         return EXIT_OK

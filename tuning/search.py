@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import keras_tuner
@@ -56,11 +57,32 @@ DEFAULT_MAX_TRIALS = 10
 HYPERBAND_FACTOR = 3
 
 
-class SpaceTuner(TrialRecorder, keras_tuner.Tuner):
+class TrialLines:
+    """Writes one line per finished trial to `self.report` (a text stream, or None).
+
+    `zoo tune` sends Keras Tuner's own banners to its log and these lines to
+    the terminal (`benchmarks.matrix.logs.redirected`).
+    """
+
+    report = None
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        if self.report is None:
+            return
+        trial = self.oracle.get_trial(trial.trial_id)
+        score = "-" if trial.score is None else f"{trial.score:.4f}"
+        print(f"zoo tune: trial {trial.trial_id} {str(trial.status).lower()} "
+              f"{self.oracle.objective.name}={score} "
+              f"{json.dumps(trial.hyperparameters.values, default=str)}", file=self.report,
+              flush=True)
+
+
+class SpaceTuner(TrialLines, TrialRecorder, keras_tuner.Tuner):
     """A `keras_tuner.Tuner` (random, grid, bayesian oracles) recording trials in the store."""
 
 
-class SpaceHyperband(TrialRecorder, keras_tuner.Hyperband):
+class SpaceHyperband(TrialLines, TrialRecorder, keras_tuner.Hyperband):
     """`keras_tuner.Hyperband` recording trials in the store."""
 
 
@@ -162,7 +184,7 @@ def make_tuner(space: Space, hypermodel: SpaceHyperModel, tuner: str = "random",
 def run_search(space: Space, store_path: str, tuner: str = "random",
                max_trials: int | None = None, directory: str | None = None,
                overwrite: bool = False, options: dict | None = None,
-               verbose: int = 1) -> list[dict]:
+               verbose: int = 1, report=None) -> list[dict]:
     """Runs (or resumes) a search and returns its trials from the store.
 
     Args:
@@ -175,6 +197,8 @@ def run_search(space: Space, store_path: str, tuner: str = "random",
         options: Execution options passed to the harness (e.g.
             `{"tensorboard_dir": ...}`).
         verbose: Keras Tuner's display verbosity. Defaults to 1.
+        report: A text stream that gets one line per finished trial
+            (`TrialLines`), or None. Defaults to None.
 
     Returns:
         The store rows (dicts) of this space's trials with this tuner,
@@ -186,6 +210,7 @@ def run_search(space: Space, store_path: str, tuner: str = "random",
                         spec=space.to_spec())
         hypermodel = SpaceHyperModel(space, store, tuner=tuner, options=options)
         search = make_tuner(space, hypermodel, tuner, max_trials, directory, overwrite)
+        search.report = report
         search.search(verbose=verbose)
         return trials(store, space, tuner)
 

@@ -13,7 +13,8 @@ process when a task is handed to a worker, so the driver can mark it
   runs (importing TensorFlow takes seconds). Each worker limits TensorFlow to
   `threads` threads, so parallel runs do not oversubscribe the cores. A
   worker that dies (segfault, OOM kill, `os._exit`) is replaced and its task
-  comes back `failed` with "worker died (exit code N)".
+  comes back `failed` with "worker died (exit code N)". With `log_stem`, each
+  worker prints to its own log file (`benchmarks.matrix.logs`).
 - `RayExecutor`: a Ray remote function per task on a running cluster
   (`address`) or a local instance; at most one task per `threads` CPUs in
   flight.
@@ -38,6 +39,7 @@ import signal
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
+from benchmarks.matrix import logs
 from benchmarks.run.record import format_error
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
@@ -67,12 +69,15 @@ class Task:
 
 @dataclasses.dataclass
 class Result:
-    """What came back for a task; `status` is ok, diverged or failed."""
+    """What came back for a task; `status` is ok, diverged or failed (then with
+    its worker's `log` file and the `log_tail` it wrote for the run, if any)."""
 
     task: Task
     status: str
     record: dict | None
     error: str | None = None
+    log: str | None = None
+    log_tail: list = dataclasses.field(default_factory=list)
 
 
 def function_ref(fn: Callable | str) -> str:
@@ -149,7 +154,10 @@ def call_task(run_ref: str, pack_ref: str, task: Task, threads: int | None = Non
             ("failed", r[1], f"The pack function returned status {r[0]!r}.") for r in results]
 
 
-def _worker_main(conn, run_ref: str, pack_ref: str, threads: int, warm_up: bool) -> None:
+def _worker_main(conn, run_ref: str, pack_ref: str, threads: int, warm_up: bool,
+                 log_path: str | None = None) -> None:
+    if log_path:  # first: TensorFlow's C++ start-up lines must land in the log too
+        logs.redirect_process(log_path)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
     limit_threads(threads)
     load_function(run_ref)  # a bad reference fails here, before the first task
@@ -164,14 +172,20 @@ def _worker_main(conn, run_ref: str, pack_ref: str, threads: int, warm_up: bool)
             return
         if task is None:
             return
-        conn.send(call_task(run_ref, pack_ref, task, threads))
+        if log_path:
+            logs.write_header(task.run_id)
+        outcomes = call_task(run_ref, pack_ref, task, threads)
+        logs.flush()  # the driver reads the log's tail when a run failed
+        conn.send(outcomes)
 
 
 class _Worker:
-    def __init__(self, ctx, run_ref: str, pack_ref: str, threads: int, warm_up: bool):
+    def __init__(self, ctx, run_ref: str, pack_ref: str, threads: int, warm_up: bool,
+                 log_path: str | None = None):
         self.conn, child = ctx.Pipe(duplex=True)
+        self.log_path = log_path
         self.process = ctx.Process(target=_worker_main,
-                                   args=(child, run_ref, pack_ref, threads, warm_up),
+                                   args=(child, run_ref, pack_ref, threads, warm_up, log_path),
                                    daemon=True, name="zoo-bench-worker")
         self.process.start()
         child.close()
@@ -210,11 +224,14 @@ class LocalExecutor(_Executor):
             `benchmarks.run.run_one`.
         pack_fn: The function of packed tasks. Defaults to
             `benchmarks.matrix.packing.run_packed`.
+        log_stem: Path prefix of the workers' logs (`logs.log_stem`): worker
+            N writes to `<log_stem>-worker<N>.log`. Defaults to None (the
+            workers print to the driver's terminal).
     """
 
     def __init__(self, workers: int | None = None, threads: int | None = None,
                  run_fn: Callable | str = DEFAULT_RUN_FN,
-                 pack_fn: Callable | str = DEFAULT_PACK_FN):
+                 pack_fn: Callable | str = DEFAULT_PACK_FN, log_stem: str | None = None):
         cores = cpu_count()
         if workers is not None and workers < 1:
             raise ValueError(f"--workers must be at least 1. Received: workers={workers}")
@@ -226,13 +243,16 @@ class LocalExecutor(_Executor):
         self.pack_ref = function_ref(pack_fn)
         self._ctx = multiprocessing.get_context("spawn")
         self._pool: list[_Worker] = []
+        self.log_stem, self._started = log_stem, 0
 
     def describe(self) -> str:
         return f"local: {self.workers} worker(s) x {self.threads} thread(s)"
 
     def _spawn(self) -> _Worker:
+        self._started += 1
+        log = f"{self.log_stem}-worker{self._started}.log" if self.log_stem else None
         return _Worker(self._ctx, self.run_ref, self.pack_ref, self.threads,
-                       self.run_ref == DEFAULT_RUN_FN)
+                       self.run_ref == DEFAULT_RUN_FN, log)
 
     def run(self, tasks: Iterable[Task], on_dispatch: Callable[[Task], Any] | None = None
             ) -> Iterator[Result]:
@@ -270,16 +290,18 @@ class LocalExecutor(_Executor):
                 if message is not None:
                     idle.append(worker)
                     for run, outcome in zip(task.runs(), message):
-                        yield Result(run, *outcome)
+                        yield logs.attach_tail(Result(run, *outcome), worker.log_path,
+                                               task.run_id)
                     continue
                 worker.process.join(1.0)
                 code = worker.process.exitcode
                 idle.append(self._replace(worker))
                 for run in task.runs():
-                    yield Result(run, "failed", None,
-                                 f"worker died (exit code {code}) while running this task: a "
-                                 f"crash, an out-of-memory kill or os._exit in the run. The "
-                                 f"worker was replaced; the other runs continue.")
+                    yield logs.attach_tail(Result(
+                        run, "failed", None,
+                        f"worker died (exit code {code}) while running this task: a crash, an "
+                        f"out-of-memory kill or os._exit in the run. The worker was replaced; "
+                        f"the other runs continue."), worker.log_path, task.run_id)
 
     def _replace(self, worker: _Worker) -> _Worker:
         worker.stop(timeout=1.0)

@@ -3,7 +3,8 @@
 On a TTY, `Progress` shows done / failed / remaining runs, elapsed time, an
 ETA and the last finished run's key metric. When stdout is not a TTY (CI,
 a pipe, a log file) it prints one line per finished run instead: quiet, but
-never silent.
+never silent. A failed run's line is followed by the tail of its worker's
+log (`benchmarks.matrix.logs`), indented under "log PATH:".
 
 Example:
 
@@ -42,6 +43,21 @@ def summarize(result: Result, matrix_axes: list[str]) -> str:
     if result.status == "failed" and result.error:
         parts.append("error: " + result.error.strip().splitlines()[0][:200])
     return " ".join(p for p in parts if p)
+
+
+def log_lines(result: Result) -> list[str]:
+    """The lines shown under a failed run: its worker's log and what the run wrote there.
+
+    Example:
+
+    >>> log_lines(result)
+    ['    log runs/logs/demo-20250101-120000-4242-worker1.log:', '    | F0000 check failed']
+    """
+    if result.status != "failed" or not result.log:
+        return []
+    if not result.log_tail:
+        return [f"    log {result.log}: nothing from this run"]
+    return [f"    log {result.log}:"] + [f"    | {line}" for line in result.log_tail]
 
 
 class Progress:
@@ -92,9 +108,15 @@ class Progress:
             last = f"last: {result.status}" + (f" {metric[0]}={metric[1]:.3f}" if metric else "")
             self._bar.update(self._task, advance=1, failed=self.failed, last=last)
             if result.status == "failed":
-                self._bar.console.print(f"[red]failed[/red] {line}")
+                from rich.markup import escape
+
+                self._bar.console.print(f"[red]failed[/red] {escape(line)}")
+                for text in log_lines(result):
+                    self._bar.console.print(text, markup=False, highlight=False)
         else:
             print(f"[{self.done}/{self.total}] {line}", file=self.stream, flush=True)
+            for text in log_lines(result):
+                print(text, file=self.stream, flush=True)
 
     def close(self) -> None:
         """Stops the live display."""
