@@ -11,6 +11,12 @@ Bench run ids are scoped by suite: `run_id({"suite": name, **config}, seed)`,
 so a cell that appears in two suites is stored once per suite; `cell_id` is
 the suite-independent `cell_id(config)`.
 
+Provenance: `plan` computes once per suite the git commit of the folder the
+suite file lives in (`suite_commit`: "<sha>", "<sha>-dirty", or None outside
+a repository) and passes it to every run in its `options`, which are not
+part of a run's identity; the driver stores it in the record as
+`record["host"]["suite_commit"]`.
+
 Example:
 
 >>> suite = load_suite("demo")
@@ -28,6 +34,7 @@ import os
 from benchmarks.matrix.executors import Task
 from benchmarks.matrix.planner import group_seeds
 from benchmarks.matrix.progress import Progress
+from benchmarks.run.devices import git_commit
 from benchmarks.store import FINISHED, Store, identity
 from benchmarks.suite import Suite
 
@@ -63,6 +70,23 @@ def suite_run_id(suite_name: str, config: dict, seed: int) -> str:
     return identity.run_id({"suite": suite_name, **config}, seed)
 
 
+def suite_commit(suite: Suite) -> str | None:
+    """The git commit of the folder holding the suite's file (see the module docstring).
+
+    Returns:
+        "<sha>" or "<sha>-dirty"; None for a suite not read from a file, or
+        a file outside a git repository.
+
+    Example:
+
+    >>> suite_commit(load_suite("demo"))  # the zoo checkout the built-in suite comes from
+    '767b143a...-dirty'
+    """
+    if not os.path.isfile(suite.path):
+        return None
+    return git_commit(os.path.dirname(os.path.abspath(suite.path)))
+
+
 def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
          tensorboard_root: str | None = None) -> Plan:
     """Splits a suite's runs into to-do and skipped, given the store's statuses.
@@ -83,7 +107,7 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
     """
     tasks, done, failed, total, seen = [], [], [], 0, set()
     # peak_flops "auto": each worker measures its matmul peak once, for the runs' MFU.
-    options = {"peak_flops": "auto", **suite.run_options()}
+    options = {"peak_flops": "auto", **suite.run_options(), "suite_commit": suite_commit(suite)}
     pack = options.pop("pack_seeds", "auto")
     for config in suite.cells():
         todo = []
@@ -145,6 +169,9 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
         for result in executor.run(work.tasks, on_dispatch=dispatch):
             record = dict(result.record or {})
             record.setdefault("options", result.task.options or None)
+            if "suite_commit" in (result.task.options or {}):
+                record["host"] = {**(record.get("host") or {}),
+                                  "suite_commit": result.task.options["suite_commit"]}
             store.finish(result.task.run_id, result.status, record, result.error)
             setattr(summary, result.status, getattr(summary, result.status) + 1)
             progress.finished(result)

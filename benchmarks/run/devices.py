@@ -150,17 +150,138 @@ def precision_policy(precision: str | None = "float32"):
 
 
 def host_info() -> dict:
-    """Host facts for a record: hostname, platform, cpu count, python, GPUs."""
+    """Host facts for a record: machine, CPU, memory, GPUs, Python.
+
+    Keys: `hostname`, `platform`, `python`, `processor`, `cpu_count`,
+    `cpu_model` (`/proc/cpuinfo` "model name", else `platform.processor()`),
+    `memory_mb` (`/proc/meminfo` MemTotal, else `os.sysconf`), `gpus`
+    (TensorFlow's GPU device names), `gpu_models` and `gpu_driver`
+    (`nvidia-smi` when on PATH, else TensorFlow's device details; None
+    without a GPU or when unknown). The driver adds `suite_commit`
+    (`git_commit`). Every fact is best effort: None when it cannot be read.
+
+    Returns:
+        A dict of the facts above.
+
+    Example:
+
+    >>> host_info()["cpu_model"], host_info()["memory_mb"]
+    ('AMD EPYC 7B13', 64298)
+    """
     info = {"hostname": socket.gethostname(), "platform": platform.platform(),
             "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
-            "processor": platform.processor() or platform.machine()}
+            "processor": platform.processor() or platform.machine(),
+            "cpu_model": cpu_model(), "memory_mb": memory_mb()}
     try:
         import tensorflow as tf
 
         info["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
     except Exception:  # facts are best effort
         info["gpus"] = []
+    info["gpu_models"], info["gpu_driver"] = gpu_models(bool(info["gpus"]))
     return info
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_model() -> str | None:
+    """The CPU's model name (`/proc/cpuinfo`, else `platform.processor()`), or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+@functools.lru_cache(maxsize=None)
+def memory_mb() -> int | None:
+    """Physical memory of the host in MiB (`/proc/meminfo` MemTotal, else `os.sysconf`)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def gpu_models(tf_sees_gpus: bool = False) -> tuple[list | None, str | None]:
+    """`(GPU names, driver version)`; `(None, None)` without a GPU.
+
+    Asks `nvidia-smi --query-gpu=name,driver_version` (5 s at most) when it
+    is on PATH, else `tf.config.experimental.get_device_details` (names
+    only) when TensorFlow sees GPUs.
+
+    Args:
+        tf_sees_gpus: Whether TensorFlow lists GPUs (worth asking it).
+
+    Returns:
+        A list of names, one per GPU, or None, and the driver version or None.
+    """
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version",
+                                  "--format=csv,noheader"], capture_output=True, text=True,
+                                 timeout=5, check=True).stdout
+            rows = [[c.strip() for c in line.split(",")] for line in out.splitlines()
+                    if line.strip()]
+            if rows:
+                return [r[0] for r in rows], (rows[0][1] if len(rows[0]) > 1 else None)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    if tf_sees_gpus:
+        try:
+            import tensorflow as tf
+
+            names = [tf.config.experimental.get_device_details(d).get("device_name")
+                     for d in tf.config.list_physical_devices("GPU")]
+            return ([n for n in names if n] or None), None
+        except Exception:  # facts are best effort
+            pass
+    return None, None
+
+
+def git_commit(directory: str) -> str | None:
+    """The git commit of the repository holding `directory`, "-dirty" when it has changes.
+
+    Runs `git -C DIR rev-parse HEAD` and `git status --porcelain` (10 s at
+    most each): a repository with uncommitted or untracked (not ignored)
+    files gets "<sha>-dirty", as `git describe --dirty` writes it.
+
+    Args:
+        directory: A folder (e.g. the one a suite file lives in).
+
+    Returns:
+        "<40 hex digits>" or "<40 hex digits>-dirty"; None outside a git
+        repository, without git, or when git fails.
+
+    Example:
+
+    >>> git_commit("benchmarks/suites")
+    '767b143a...e1-dirty'
+    """
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+
+    try:
+        sha = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}-dirty" if dirty else sha or None
 
 
 def library_versions() -> dict:

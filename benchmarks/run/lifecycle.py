@@ -61,7 +61,7 @@ import dataclasses
 import time
 
 from benchmarks.run.members import OneModel, Unsupported
-from benchmarks.run.record import empty_record, format_error, measure
+from benchmarks.run.record import empty_record, format_error, measure, reset_peak_memory
 from benchmarks.run.steps import build_model, prepare_run
 from zoo.axes import cell_defaults
 
@@ -123,6 +123,7 @@ class Run:
     def prepare(self) -> dict:
         """Devices, a clean Keras session, the first member's seed and the data."""
         if self.context is None:
+            reset_peak_memory()  # the run's own peak_memory_mb in a reused worker
             self.context = prepare_run(self.cfg, self.seeds[0], self.options, self.records[0])
         return self.context
 

@@ -17,6 +17,14 @@ Conventions:
   epoch's time minus the mean steady-state epoch time (0 with one epoch).
 - `mfu` is `flops_per_example * samples_per_sec / peak_flops`, None without
   a measured peak.
+- `peak_memory_mb` is the run's own peak resident memory, though workers
+  are reused: on Linux `reset_peak_memory()` (called when a run starts,
+  `Run.prepare`) writes "5" to `/proc/self/clear_refs`, which resets the
+  process's high-water mark `VmHWM`, and `measure` reads `VmHWM` from
+  `/proc/self/status` (`options["peak_memory_scope"] = "run"`). Where that
+  is not possible (macOS, a read-only /proc) it is the process's lifetime
+  peak, `ru_maxrss`, and `options["peak_memory_scope"] = "process"`. A
+  pack's members share one process: each gets the pack's peak.
 
 Example:
 
@@ -56,7 +64,7 @@ FIELDS = {
     "flops_per_example": "forward + backward FLOPs of one training example",
     "mfu": "achieved FLOP/s / measured matmul peak FLOP/s",
     "params": "trainable parameter count",
-    "peak_memory_mb": "peak resident memory of the worker process (MiB)",
+    "peak_memory_mb": "peak resident memory of the run (MiB; see options.peak_memory_scope)",
     "grad_norms": '{"layer": [per-epoch gradient L2 norm on a fixed batch]}',
     "grad_layers": "layer names of grad_norms, input side first",
     "dead_fraction": "fraction of dead ReLU-family units at the end (None for other "
@@ -64,7 +72,8 @@ FIELDS = {
     "dead_by_layer": '{"layer": fraction of dead units}',
     "diverged_epoch": "first epoch with a NaN/inf loss, or None",
     "device": '"cpu" / "gpu" / "tpu" and the strategy used',
-    "host": '{"hostname", "platform", "cpu_count", "python"}',
+    "host": '{"hostname", "platform", "cpu_count", "cpu_model", "memory_mb", "gpus", '
+            '"gpu_models", "gpu_driver", "python", "suite_commit"} (run.devices.host_info)',
     "versions": '{"tensorflow", "keras", "numpy", "zoo", ...}',
     "options": "the execution options in force (jit_compile, steps_per_execution, "
                'batch_size, deterministic, peak_flops, threads, "packed": {...})',
@@ -164,6 +173,8 @@ def measure(record: dict, measured: Measured, timer, *, samples: int, flops: int
     record["dead_history"], record["dead_note"] = measured.dead_history[:cut], measured.dead_note
     record["diverged_epoch"] = measured.diverged_epoch
     record["peak_memory_mb"] = peak_memory_mb()
+    if isinstance(record.get("options"), dict):
+        record["options"]["peak_memory_scope"] = _PEAK["scope"]
 
 
 def _reached_target(history: dict, elapsed: list, target: dict | None) -> dict | None:
@@ -219,8 +230,56 @@ def throughput(epoch_times: list, train_times: list, n_train: int) -> dict:
     }
 
 
+_PEAK = {"scope": "process"}  # "run" once reset_peak_memory succeeded in this process
+
+
+def reset_peak_memory() -> bool:
+    """Starts this process's peak resident memory afresh, so a run measures its own peak.
+
+    On Linux it writes "5" to `/proc/self/clear_refs`, which resets `VmHWM`
+    to the current resident size. Elsewhere (or when /proc is read-only)
+    nothing can be reset: `peak_memory_mb` is then the process's lifetime
+    peak and records say `options["peak_memory_scope"] = "process"`.
+
+    Returns:
+        True when the peak was reset.
+
+    Example:
+
+    >>> reset_peak_memory()
+    True
+    >>> big = numpy.ones(10**8); del big
+    >>> peak_memory_mb() > 700
+    True
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        _PEAK["scope"] = "process"
+        return False
+    _PEAK["scope"] = "run"
+    return True
+
+
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process in MiB."""
+    """Peak resident memory in MiB since the last `reset_peak_memory` (else of the process).
+
+    Reads `VmHWM` from `/proc/self/status` where there is one, else
+    `getrusage(RUSAGE_SELF).ru_maxrss` (the lifetime peak).
+
+    Example:
+
+    >>> peak_memory_mb() > 0
+    True
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
