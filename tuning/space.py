@@ -54,6 +54,7 @@ from benchmarks.suite import (FIELDS, Problems, Suite, SuiteError, apply_overrid
                               parse_value, read_toml, validate)
 from tuning import space_checks as checks
 from zoo.axes import canonical
+from zoo.references import import_modules
 from zoo.domains import closest
 from zoo.registry import did_you_mean, natural_key
 
@@ -206,6 +207,11 @@ def load_space(path_or_name: str, overrides: list[str] | None = None) -> Space:
     except SuiteError as e:
         raise SpaceError(e.problems, e.path) from None
     data = _apply_overrides(data, overrides or [], path)
+    if isinstance(data.get("imports"), list):  # the space's own entries, before validation
+        try:
+            import_modules(data["imports"])
+        except ValueError as exc:
+            raise SpaceError(str(exc), path) from None
     problems = Problems(path)
     for key in data:
         if key not in SPACE_FIELDS:

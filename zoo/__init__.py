@@ -45,3 +45,39 @@ def load_dataset(name, **kwargs):
     from zoo.datasets import load
 
     return load(name, **kwargs)
+
+
+def bench(suite, **kwargs):
+    """Runs a suite and returns its runs as a DataFrame; see `zoo.api.bench`."""
+    from zoo.api import bench as run
+
+    return run(suite, **kwargs)
+
+
+def results(**kwargs):
+    """The stored runs as a DataFrame; see `zoo.api.results`."""
+    from zoo.api import results as read
+
+    return read(**kwargs)
+
+
+def report(**kwargs):
+    """Writes a report; returns its main page; see `zoo.api.report`."""
+    from zoo.api import report as write
+
+    return write(**kwargs)
+
+
+def tune(space, **kwargs):
+    """Runs a Keras Tuner search; returns its trials as a DataFrame; see `zoo.api.tune`."""
+    from zoo.api import tune as search
+
+    return search(space, **kwargs)
+
+
+def create_model(name, input_shape, num_classes=None, **kwargs):
+    """Builds a model without a dataset, like `timm.create_model`; see `zoo.api.create_model`."""
+    from zoo.api import create_model as create
+
+    return create(name, input_shape, num_classes, **kwargs)
+

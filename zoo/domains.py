@@ -281,20 +281,30 @@ class Table(Domain):
 
 @dataclasses.dataclass(frozen=True)
 class ListOf(Domain):
-    """A non-empty list whose items are all in `item` (`items` names them in messages)."""
+    """A list whose items are all in `item` (`items` names them in messages).
+
+    Args:
+        item: The domain of each item.
+        items: What the items are, in messages ("class ids").
+        example: A TOML example.
+        empty: Whether the empty list is accepted. Defaults to False.
+    """
 
     item: Domain
     items: str = "values"
     example: str = ""
+    empty: bool = False
 
     def check(self, value):
-        if isinstance(value, list) and value and all(self.item.check(v) is None for v in value):
+        if isinstance(value, list) and (value or self.empty) and all(
+                self.item.check(v) is None for v in value):
             return None
         return Invalid(self.describe())
 
     def describe(self) -> str:
         example = f", e.g. {self.example}" if self.example else ""
-        return f"a non-empty list of {self.items} ({self.item.describe()} each){example}"
+        size = "a" if self.empty else "a non-empty"
+        return f"{size} list of {self.items} ({self.item.describe()} each){example}"
 
 
 @dataclasses.dataclass(frozen=True, init=False)

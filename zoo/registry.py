@@ -91,6 +91,32 @@ def check_options(kind: str, name: str, fn: Callable, options: dict, positional:
         )
 
 
+# Builder parameters the harness fills itself (not axes).
+RESERVED = {"model": ("input_shape", "num_outputs", "task", "vocab_size"),
+            "dataset": ("seed",), "pipeline": ("spec",)}
+
+
+def reference_card(ref: str, fn: Callable, kind: str) -> Card:
+    """The card of user code named by a reference, read from its signature and docstring.
+
+    Its keyword parameters (beyond those the harness fills, `RESERVED`) are
+    its axes, their defaults the card's defaults.
+    """
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        params = {}
+    reserved = RESERVED.get(kind, ())
+    axes = tuple(n for n, p in params.items() if n not in reserved and p.kind in (
+        p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    defaults = {n: params[n].default for n in axes if params[n].default is not params[n].empty}
+    doc = (getattr(fn, "__doc__", None) or "").strip().split("\n")[0]
+    return Card(name=ref, description=doc or f"{kind} from {ref}", axes=axes, defaults=defaults,
+                tags=("user",), reference=ref, extra={"user_code": True})
+
+
 class Registry:
     """Name -> (builder, card) mapping with fnmatch listing and filters.
 
@@ -145,34 +171,53 @@ class Registry:
         return decorator
 
     def __contains__(self, name: str) -> bool:
-        return name in self._entries
+        if name in self._entries:
+            return True
+        try:
+            self._check(name)
+        except ValueError:
+            return False
+        return True
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def names(self) -> list[str]:
-        """All registered names, naturally sorted."""
-        return sorted(self._entries, key=natural_key)
+        """All registered names (plugins included), naturally sorted."""
+        from zoo.references import plugins
+
+        plugins()
+        return sorted((n for n in self._entries if ":" not in n), key=natural_key)
 
     def _check(self, name: str) -> None:
-        if name not in self._entries:
-            raise ValueError(
-                f"Unknown {self.kind} {name!r}.{did_you_mean(name, self._entries)} "
-                f"Expected one of: {', '.join(self.names())}. "
-                f"List them with `zoo {self.kind}s`."
-            )
+        from zoo.references import is_reference, plugins, resolve
+
+        if name in self._entries:
+            return
+        if is_reference(name):  # user code: "mypkg.models:build_net"
+            fn = resolve(name, self.kind)
+            self._entries[name] = (fn, reference_card(name, fn, self.kind))
+            return
+        if plugins() and name in self._entries:  # an installed package registered it
+            return
+        raise ValueError(
+            f"Unknown {self.kind} {name!r}.{did_you_mean(name, self._entries)} "
+            f"Expected one of: {', '.join(self.names())} (list them with `zoo {self.kind}s`), "
+            f"or a reference to your own code such as \"mypkg.module:function\"."
+        )
 
     def get(self, name: str) -> Callable:
-        """Returns the builder registered under `name`.
+        """Returns the builder registered under `name`, or the one a reference names.
 
         Raises:
-            ValueError: for an unknown name, naming the closest matches.
+            ValueError: for an unknown name (naming the closest matches) or a
+                reference that cannot be resolved.
         """
         self._check(name)
         return self._entries[name][0]
 
     def card(self, name: str) -> Card:
-        """Returns the card of `name` (no TensorFlow import)."""
+        """Returns the card of `name` (no TensorFlow import for registered names)."""
         self._check(name)
         return self._entries[name][1]
 
@@ -196,7 +241,7 @@ class Registry:
         Returns:
             A list of names.
         """
-        names = self.names()
+        names = self.names()  # resolved references are not listed
         if pattern:
             pats = [pattern] if isinstance(pattern, str) else list(pattern)
             names = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in pats)]

@@ -60,6 +60,15 @@ def check_loss(name, task: str | None = None, label_smoothing: float = 0.0) -> N
     Raises:
         ValueError: naming the closest known losses.
     """
+    from zoo.references import is_reference, resolve
+
+    if is_reference(name):  # user code: a keras.losses.Loss class or (y_true, y_pred) function
+        resolve(name, "loss")
+        if label_smoothing:
+            raise ValueError(f"label_smoothing applies to the built-in cross-entropy, not to "
+                             f"the loss {name!r}: set label_smoothing = 0. "
+                             f"Received: label_smoothing={label_smoothing!r}")
+        return
     if name is not None and name not in LOSSES:
         raise ValueError(
             f"Unknown loss {name!r}.{did_you_mean(str(name), LOSSES)} Expected one of: "
@@ -84,7 +93,10 @@ def resolve_loss(name, task: str, num_classes: int | None = None,
     """Returns `(loss, metrics, label_map)` for a loss name and a task.
 
     Args:
-        name: None for the task default, or a name from `LOSSES`.
+        name: None for the task default, a name from `LOSSES`, or a reference
+            `"module:attr"` to a `keras.losses.Loss` class or a `(y_true,
+            y_pred)` function; for classification it gets the class ids (as
+            `sparse_categorical_crossentropy` does) and the model's probabilities.
         task: "classification", "regression" or "reconstruction".
         num_classes: Number of classes (classification only).
         label_smoothing: Smoothing of the cross-entropy targets, in [0, 1).
@@ -99,8 +111,16 @@ def resolve_loss(name, task: str, num_classes: int | None = None,
     """
     import keras
 
+    from zoo.references import is_reference, resolve
+
     check_loss(name, task, label_smoothing)
     name = name or DEFAULT_LOSS[task]
+    if is_reference(name):  # user loss on the labels as they are (class ids for classification)
+        fn = resolve(name, "loss")
+        loss = fn() if isinstance(fn, type) else fn
+        metric = (keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+                  if task == "classification" else keras.metrics.MeanAbsoluteError(name="mae"))
+        return loss, [metric], None
     loss = keras.losses.get(name)
     if label_smoothing:  # one-hot targets: sparse cross-entropy has no smoothing
         name = "categorical_crossentropy"

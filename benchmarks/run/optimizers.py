@@ -35,10 +35,40 @@ _TABLE = {
 OPTIMIZERS = tuple(_TABLE)
 
 
+def _reference(name: str):
+    """`(class or factory, class)` of an optimizer reference, checked to make optimizers.
+
+    Raises:
+        ValueError: when the reference does not resolve, or resolves to
+            something that makes no `keras.optimizers.Optimizer`.
+    """
+    import keras
+
+    from zoo.references import resolve
+
+    obj = resolve(name, "optimizer")
+    try:
+        cls = obj if isinstance(obj, type) else type(obj())
+    except Exception as exc:  # a factory that needs arguments, or fails
+        raise ValueError(f"The optimizer reference {name!r} could not be called without "
+                         f"arguments ({type(exc).__name__}: {exc}). Expected an Optimizer "
+                         f"subclass or a function returning one whose arguments all have "
+                         f"defaults. Received: optimizer={name!r}") from None
+    if not issubclass(cls, keras.optimizers.Optimizer):
+        raise ValueError(f"The optimizer reference {name!r} makes a {cls.__name__}, not a "
+                         f"keras.optimizers.Optimizer. Expected an Optimizer subclass or a "
+                         f"function returning one. Received: optimizer={name!r}")
+    return obj, cls
+
+
 def _keras_class(name: str):
     """The Keras optimizer class for `name`, or None when Keras does not know it."""
     import keras
 
+    from zoo.references import is_reference
+
+    if is_reference(name, dotted=True):
+        return _reference(name)[1]
     if name in _TABLE:
         return getattr(keras.optimizers, _TABLE[name][0])
     try:
@@ -56,7 +86,12 @@ def check_optimizer(name) -> None:
     Raises:
         ValueError: naming the closest known names.
     """
+    from zoo.references import is_reference
+
     if isinstance(name, str) and name in _TABLE:
+        return
+    if is_reference(name, dotted=True):
+        _reference(name)
         return
     if isinstance(name, str) and name.strip() and _keras_class(name) is not None:
         return
@@ -89,8 +124,10 @@ def make_optimizer(name: str = "adam", learning_rate=None, weight_decay=None, **
 
     Args:
         name: A name from `OPTIMIZERS` ("momentum" is SGD with momentum 0.9,
-            "nesterov" adds Nesterov momentum) or any Keras optimizer name.
-            Defaults to "adam".
+            "nesterov" adds Nesterov momentum), any Keras optimizer name, or a
+            reference to an optimizer class or factory (`"mypkg.opt:Lion"`,
+            `"keras.optimizers.Lion"`), called with `learning_rate` (and
+            `weight_decay`) when the suite sets them. Defaults to "adam".
         learning_rate: A float, a `keras.optimizers.schedules.LearningRateSchedule`,
             or None for the optimizer's Keras default. Defaults to None.
         weight_decay: Decoupled weight decay (Keras' `weight_decay` argument),
@@ -110,10 +147,13 @@ def make_optimizer(name: str = "adam", learning_rate=None, weight_decay=None, **
             raise ValueError(f"The learning rate must be positive. "
                              f"Received: learning_rate={learning_rate!r}")
         learning_rate = float(learning_rate)
+    from zoo.references import is_reference
+
     args = dict(_TABLE.get(name, (None, {}))[1])
     args.update(kwargs)
     if learning_rate is not None:
         args["learning_rate"] = learning_rate
     if weight_decay is not None:
         args["weight_decay"] = float(weight_decay)
-    return _keras_class(name)(**args)
+    make = _reference(name)[0] if is_reference(name, dotted=True) else _keras_class(name)
+    return make(**args)

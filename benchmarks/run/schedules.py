@@ -43,8 +43,13 @@ def parse_schedule(schedule) -> tuple[str, dict]:
     Raises:
         ValueError: for an unknown name or option, naming the closest ones.
     """
+    from zoo.references import is_reference, resolve
+
     if schedule is None:
         return "constant", {}
+    if is_reference(schedule):  # "mypkg.lr:warm_cosine": (learning_rate, epochs, steps_per_epoch)
+        resolve(schedule, "schedule")
+        return schedule, {}
     if isinstance(schedule, dict):
         options = dict(schedule)
         name = options.pop("name", None)
@@ -80,7 +85,10 @@ def make_schedule(schedule, learning_rate: float, epochs: int, steps_per_epoch: 
     """Builds a learning rate (float) or `keras.optimizers.schedules` object.
 
     Args:
-        schedule: None, a name from `SCHEDULES`, or `{"name": ..., **options}`.
+        schedule: None, a name from `SCHEDULES`, `{"name": ..., **options}`, or
+            a reference `"module:function"` to a function called as
+            `function(learning_rate=..., epochs=..., steps_per_epoch=...)` that
+            returns a float or a `keras.optimizers.schedules.LearningRateSchedule`.
         learning_rate: The base learning rate (a positive float).
         epochs: Epochs the run trains for.
         steps_per_epoch: Optimizer steps per epoch.
@@ -93,9 +101,14 @@ def make_schedule(schedule, learning_rate: float, epochs: int, steps_per_epoch: 
     """
     import keras
 
+    from zoo.references import is_reference, resolve
+
     name, options = parse_schedule(schedule)
     if name == "constant":
         return learning_rate
+    if is_reference(name):
+        return resolve(name, "schedule")(learning_rate=learning_rate, epochs=int(epochs),
+                                         steps_per_epoch=int(steps_per_epoch))
     schedules = keras.optimizers.schedules
     total = max(1, int(epochs) * int(steps_per_epoch))
     if name == "cosine":

@@ -38,6 +38,10 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
     devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
+    if cfg.get("imports"):  # modules registering the suite's own entries, in this worker too
+        from zoo.references import import_modules
+
+        import_modules(cfg["imports"])
     if options.get("peak_flops") == "auto":  # measured once per (worker) process, for MFU
         options["peak_flops"] = devices.matmul_peak_flops()
     record["options"].update({k: options[k] for k in ("peak_flops", "threads") if k in options})

@@ -76,7 +76,28 @@ def canonical_json(value: Any) -> str:
         ) from None
 
 
+def user_code(config: dict) -> dict[str, str]:
+    """`{reference or module: source hash}` of the user code a config names.
+
+    Every value that is a reference (`"mypkg.models:build_net"`, a dotted
+    optimizer class path) and every module in `imports` counts, so editing
+    that code gives new run ids. Empty for configs of registry names only,
+    whose ids are therefore what they always were.
+    """
+    from zoo.references import is_reference, source_hash
+
+    refs = [v for k, v in config.items() if isinstance(v, str) and k != "dataset_options"
+            and is_reference(v, dotted=(k == "optimizer"))]
+    refs += [m for m in config.get("imports") or [] if isinstance(m, str)]
+    if isinstance(config.get("schedule"), dict):
+        refs += [v for v in config["schedule"].values() if is_reference(v)]
+    return {ref: source_hash(ref) for ref in sorted(set(refs))}
+
+
 def _digest(payload: dict) -> str:
+    code = user_code(payload["config"])
+    if code:  # only then: registry-only configs keep their ids
+        payload = {**payload, "code": code}
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 

@@ -22,11 +22,12 @@ from benchmarks.suite.cell import CellProblem, check_config, validate_config
 from benchmarks.suite.definition import (FIELDS, GROUP_FIELDS, Suite, known_axes,
                                          with_model_defaults)
 from benchmarks.suite.files import (SUITES_DIR, apply_overrides, builtin_suites, load_suite,
-                                    load_suites, parse_value, read_toml, resolve_path)
+                                    load_suites, parse_value, read_toml, resolve_path,
+                                    suite_from_dict)
 from benchmarks.suite.problems import Problem, Problems, SuiteError
 from benchmarks.suite.validate import validate
 
 __all__ = ["CellProblem", "FIELDS", "GROUP_FIELDS", "Problem", "Problems", "SUITES_DIR", "Suite",
            "SuiteError", "apply_overrides", "builtin_suites", "check_config", "known_axes",
-           "load_suite", "load_suites", "parse_value", "read_toml", "resolve_path", "validate",
-           "validate_config", "with_model_defaults"]
+           "load_suite", "load_suites", "parse_value", "read_toml", "resolve_path",
+           "suite_from_dict", "validate", "validate_config", "with_model_defaults"]

@@ -71,6 +71,28 @@ def _source_problem(name: str, options_json: str):
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _probe_build(config_json: str) -> str | None:
+    """Builds a user's model once on the config's data: why it is not a Keras model, or None."""
+    import keras
+
+    from benchmarks.run.inputs import prepare_dataset
+    from zoo.models import accepted_axes, build
+
+    config = json.loads(config_json)
+    model = config["model"]
+    try:
+        ds, _ = prepare_dataset(config)
+        axes = {k: v for k, v in config.items() if k in accepted_axes(model)}
+        built = build(model, ds.spec, **axes)
+    except Exception as exc:  # the user's builder raised: say so before any run
+        return f"building {model!r} on {config['dataset']!r} raised {type(exc).__name__}: {exc}"
+    if not isinstance(built, keras.Model):
+        return (f"the builder {model!r} returned a {type(built).__name__}, not a Keras model. "
+                f"Expected a keras.Model from builder(input_shape, num_outputs, task, **axes)")
+    return None
+
+
 def _loss_problems(config: dict) -> list[CellProblem]:
     """The loss against the dataset's task, then label smoothing against both."""
     from benchmarks.run.losses import check_loss
@@ -140,6 +162,10 @@ def check_config(config: dict) -> list[CellProblem]:
             problems.append(CellProblem(found[0], found[1]))
     if not any(p.axis in ("loss", "label_smoothing", "dataset") for p in problems):
         problems += _loss_problems(config)
+    if card is not None and card.extra.get("user_code") and not problems:
+        message = _probe_build(json.dumps(config, sort_keys=True, default=str))
+        if message:
+            problems.append(CellProblem("model", message, received=f"model={model!r}"))
     return problems
 
 

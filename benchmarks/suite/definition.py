@@ -25,7 +25,8 @@ from typing import Any
 from zoo.axes import AXES, EXECUTION, OPTION, canonical, cell_defaults
 
 FIELDS = ("name", "description", "dataset", "model", "epochs", "seeds", "fixed", "matrix",
-          "exclude", "claim", "target", "dataset_options", "pipeline_options", "options")
+          "exclude", "claim", "target", "dataset_options", "pipeline_options", "options",
+          "imports")
 GROUP_FIELDS = ("name", "description", "suites", "with_claim")
 
 
@@ -48,6 +49,8 @@ class Suite:
         dataset_options: Keyword arguments of the dataset loader.
         pipeline_options: Keyword arguments of the pipeline.
         options: Execution axes and run options (`jit_compile`, `pack_seeds`, ...).
+        imports: Modules that register entries (imported by the driver and
+            every worker before the first run).
         path: File the suite came from.
         source: The TOML text as run (overrides listed as comments).
     """
@@ -66,6 +69,7 @@ class Suite:
     dataset_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     pipeline_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    imports: list[str] = dataclasses.field(default_factory=list)
     path: str = "<suite>"
     source: str = ""
 
@@ -75,7 +79,8 @@ class Suite:
                   "epochs": self.epochs}
         config.update(copy.deepcopy(dict(target=self.target,
                                          dataset_options=self.dataset_options,
-                                         pipeline_options=self.pipeline_options)))
+                                         pipeline_options=self.pipeline_options,
+                                         imports=self.imports)))
         config.update({k: v for k, v in self.options.items() if _in_config(k)})
         config.update(copy.deepcopy(self.fixed))
         return config

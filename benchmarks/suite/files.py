@@ -143,6 +143,17 @@ def apply_overrides(data: dict, overrides: list[str], path: str, fields=FIELDS,
     return data
 
 
+def _import(modules, path: str) -> None:
+    """Imports a suite's `imports` before it is validated, so their entries are known."""
+    from zoo.references import import_modules
+
+    if isinstance(modules, list) and all(isinstance(m, str) for m in modules):
+        try:
+            import_modules(modules)
+        except ValueError as exc:
+            raise SuiteError([Problem(path, "imports", str(exc))]) from None
+
+
 def _close(name: str, choices) -> list[str]:
     from zoo.domains import closest
 
@@ -174,10 +185,38 @@ def load_suite(path_or_name: str, overrides: list[str] | None = None,
                          f"`zoo bench {path_or_name}` or load it with `load_suites`. "
                          f"Received: suites={data['suites']!r}", path)
     data = apply_overrides(data, overrides or [], path)
+    _import(data.get("imports"), path)
     shown = os.path.basename(path) if os.path.dirname(path) == SUITES_DIR else path
     suite = validate(data, shown, check_cells=check_cells)
     suite.path = path
     suite.source = text + "".join(f"\n# --set {o}" for o in overrides or [])
+    return suite
+
+
+def suite_from_dict(data: dict, overrides: list[str] | None = None,
+                    check_cells: bool = True) -> Suite:
+    """Validates a suite given as a dict (the content a TOML file would have).
+
+    Example:
+
+    >>> suite = suite_from_dict({"name": "mine", "dataset": "digits", "model": "mlp",
+    ...                          "epochs": 2, "matrix": {"optimizer": ["sgd", "adam"]}})
+    >>> len(suite.cells())
+    2
+
+    Raises:
+        SuiteError: listing every problem.
+    """
+    from benchmarks.suite.validate import validate
+
+    if not isinstance(data, dict):
+        raise SuiteError(f"A suite given from Python is a dict of its fields. "
+                         f"Received: suite={data!r}", "<dict>")
+    where = f"<suite {data.get('name', '?')}>"
+    data = apply_overrides(data, overrides or [], where)
+    _import(data.get("imports"), where)
+    suite = validate(data, where, check_cells=check_cells)
+    suite.source = "# built in Python\n" + repr(data)
     return suite
 
 

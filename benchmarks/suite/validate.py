@@ -60,7 +60,7 @@ def _check_fields(data: dict, problems: Problems, fields) -> None:
     for key in ("description", "claim"):
         if key in data and not isinstance(data[key], str):
             problems.add(key, "expected a string", received=f"{key}={data[key]!r}")
-    for key in ("target", "dataset_options", "pipeline_options"):
+    for key in ("target", "dataset_options", "pipeline_options", "imports"):
         if key in data:
             _check_value(problems, key, key, data[key])
     for key in TABLES:
@@ -100,7 +100,9 @@ def _models_in_play(data: dict) -> list[str]:
 def _check_axes(data: dict, problems: Problems, matrix_label: str) -> None:
     from zoo.models import MODELS, axis_domain
 
-    known, models = known_axes(), _models_in_play(data)
+    models = _models_in_play(data)  # a user model's own axes are known for it
+    known = known_axes() + tuple(a for m in models for a in MODELS.card(m).axes
+                                 if a not in AXES)
     sections = (("[fixed]", _table(data, "fixed")), (matrix_label, _table(data, "matrix")))
     for section, table in sections:
         for axis, given in table.items():
@@ -116,7 +118,7 @@ def _check_axes(data: dict, problems: Problems, matrix_label: str) -> None:
                                  if axis in AXES else ""))
                 continue
             values = given if section == matrix_label else [given]
-            if AXES[axis].kind != MODEL:
+            if axis in AXES and AXES[axis].kind != MODEL:
                 for value in values:
                     _check_value(problems, field, axis, value)
                 continue
@@ -195,7 +197,8 @@ def validate(data: dict, path: str, check_cells: bool = True, fields=FIELDS,
         exclude=list(data.get("exclude", [])), claim=data.get("claim"),
         target=data.get("target"), dataset_options=dict(data.get("dataset_options", {})),
         pipeline_options=dict(data.get("pipeline_options", {})),
-        options=dict(data.get("options", {})), path=path)
+        options=dict(data.get("options", {})), imports=list(data.get("imports", [])),
+        path=path)
     cells = suite.cells()
     if not cells:
         problems.add("[[exclude]]", "the excludes drop every cell of the matrix: nothing to "

@@ -46,12 +46,26 @@ def load(name: str, seed: int = 0, task: str | None = None, **kwargs) -> Dataset
         return as_reconstruction(load(name, seed=seed, **kwargs))
     if task is not None:
         kwargs["task"] = task  # a loader option (csv / parquet); others reject it
-    if ":" in name:
+    from zoo.references import is_reference
+
+    if ":" in name and not is_reference(name):
         prefix, _, rest = name.partition(":")
         check_name(name)
         return _call(_prefixed_loaders()[prefix], name, rest, seed=seed, **kwargs)
     builder = DATASETS.get(name)
-    return _call(builder, name, seed=seed, **kwargs)
+    return _as_dataset(_call(builder, name, seed=seed, **kwargs), name, seed)
+
+
+def _as_dataset(result, name: str, seed: int) -> Dataset:
+    """A loader's result as a `Dataset`: a user loader may also return `(x, y)` arrays."""
+    if isinstance(result, Dataset):
+        return result
+    if isinstance(result, tuple) and len(result) == 2:
+        return from_arrays(name, result[0], result[1], seed=seed)
+    raise ValueError(
+        f"The dataset loader {name!r} returned a {type(result).__name__}, not a dataset. "
+        f"Expected a zoo Dataset (`zoo.datasets.from_arrays(name, x, y, seed=seed)`) or an "
+        f"`(x, y)` pair of arrays. Received: dataset={name!r}")
 
 
 def as_reconstruction(dataset: Dataset) -> Dataset:
@@ -86,6 +100,11 @@ def check_name(name: str) -> None:
     Raises:
         ValueError: for an unknown registry name or prefix, with the closest names.
     """
+    from zoo.references import is_reference
+
+    if is_reference(name):
+        DATASETS.get(name)  # resolves it, or says why not
+        return
     if ":" in name:
         prefix, _, rest = name.partition(":")
         if prefix not in PREFIXES or not rest:

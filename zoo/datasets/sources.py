@@ -124,9 +124,16 @@ def check_source(name: str, options: dict | None = None) -> None:
     from zoo.datasets import DATASETS, check_name
     from zoo.registry import check_options
 
+    from zoo.references import is_reference
+
     options = dict(options or {})
     try:
         check_name(name)
+        if is_reference(name):  # a user's loader: load once, to see it returns a dataset
+            from zoo.datasets import load
+
+            load(name, **options)
+            return
     except ValueError as exc:
         raise SourceError(str(exc)) from None
     prefix, _, rest = name.partition(":")

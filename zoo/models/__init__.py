@@ -47,8 +47,12 @@ def axis_domain(name: str, axis: str):
     'an integer >= 0'
     """
     from zoo.axes import AXES
+    from zoo.domains import Anything
 
-    return MODELS.card(name).ranges.get(axis) or AXES[axis].domain
+    card = MODELS.card(name)
+    if axis in card.ranges:
+        return card.ranges[axis]
+    return AXES[axis].domain if axis in AXES else Anything()  # a user model's own axis
 
 
 def check_axes(name: str, kwargs: dict) -> None:

@@ -1,0 +1,84 @@
+"""Running suites from Python: the one place `zoo bench` and `zoo.bench` go through.
+
+`run(suites, store, ...)` opens the store, makes the executor, runs each
+suite's unfinished runs (`benchmarks.matrix.driver.run_suite`) and returns
+their `Summary`s; the command line prints around it, `zoo.bench` turns the
+store into a DataFrame after it.
+
+Example:
+
+>>> from benchmarks.suite import load_suites
+>>> summaries = run(load_suites("demo", ["epochs=1"]), "runs/zoo.sqlite")
+>>> summaries[0].ok
+4
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def make_executor(executor: str = "local", workers: int | None = None,
+                  address: str | None = None, run_fn=None, pack_fn=None, log_stem=None):
+    """The executor of a run: local worker processes or a Ray cluster.
+
+    Raises:
+        ValueError: for `workers` < 1, or an `address` without `executor="ray"`.
+    """
+    from benchmarks.matrix.executors import (DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor,
+                                             RayExecutor)
+
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be at least 1. Received: --workers {workers}")
+    if address and executor != "ray":
+        raise ValueError(f"--address is the Ray cluster address: use it with --executor ray. "
+                         f"Received: --address {address}")
+    if executor not in ("local", "ray"):
+        raise ValueError(f"Unknown executor {executor!r}: expected 'local' or 'ray'. "
+                         f"Received: executor={executor!r}")
+    fns = {"run_fn": run_fn or DEFAULT_RUN_FN, "pack_fn": pack_fn or DEFAULT_PACK_FN}
+    if executor == "ray":
+        return RayExecutor(address=address, num_cpus=workers, **fns)
+    return LocalExecutor(workers=workers, log_stem=log_stem, **fns)
+
+
+def run(suites: list, store: str, executor: str = "local", workers: int | None = None,
+        address: str | None = None, retry_failed: bool = False, tensorboard: bool = False,
+        run_fn=None, pack_fn=None, log_stem=None, out=print) -> list:
+    """Runs the unfinished runs of validated suites into a store.
+
+    Args:
+        suites: Validated `Suite`s (`benchmarks.suite.load_suites`, `suite_from_dict`).
+        store: Path of the results store (created if missing).
+        executor: "local" or "ray". Defaults to "local".
+        workers: Parallel runs. Defaults to the executor's choice.
+        address: Ray cluster address (with `executor="ray"`).
+        retry_failed: Run failed runs again. Defaults to False.
+        tensorboard: Write TensorBoard logs next to the store. Defaults to False.
+        run_fn, pack_fn: Stand-ins for the run functions (tests).
+        log_stem: Where local workers' output goes (`benchmarks.matrix.logs`).
+        out: Prints the per-suite lines. Defaults to `print`.
+
+    Returns:
+        One `benchmarks.matrix.driver.Summary` per suite.
+    """
+    from benchmarks.matrix.driver import run_suite
+    from benchmarks.store import Store
+
+    pool = make_executor(executor, workers, address, run_fn, pack_fn, log_stem)
+    tensorboard_root = (os.path.join(os.path.dirname(os.path.abspath(store)), "tensorboard")
+                        if tensorboard else None)
+    summaries = []
+    with Store(store) as opened:
+        try:
+            for suite in suites:
+                out(f"zoo bench {suite.name}: {len(suite.cells())} cells x "
+                    f"{len(suite.seeds)} seeds on {pool.describe()}; store {store}")
+                summary = run_suite(suite, opened, pool, retry_failed, tensorboard_root)
+                summaries.append(summary)
+                out(f"zoo bench {suite.name}: {summary.ok} ok, {summary.diverged} diverged, "
+                    f"{summary.failed} failed, {summary.skipped} skipped (already in the "
+                    f"store) of {summary.total} runs.")
+        finally:
+            pool.close()
+    return summaries
