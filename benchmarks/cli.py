@@ -29,6 +29,7 @@ import sys
 from benchmarks.matrix.driver import plan, run_suite
 from benchmarks.matrix.logs import log_stem, redirected
 from benchmarks.store import Store
+from benchmarks.store.leases import short_owner
 from benchmarks.suite import load_suites
 from zoo.registry import did_you_mean
 
@@ -79,13 +80,13 @@ def make_executor(args, run_fn=None, pack_fn=None, log_stem=None):
 
 
 def dry_run(suites, store_path: str, retry_failed: bool) -> int:
-    """Prints each suite's cells and run counts without training."""
-    statuses = {}
+    """Prints each suite's cells and run counts without training (nor writing the store)."""
+    statuses, leased = {}, {}
     if os.path.exists(store_path):
-        with Store(store_path) as store:
-            statuses = store.statuses()
+        with Store(store_path, read_only=True) as store:
+            statuses, leased = store.statuses(), store.leases()
     for suite in suites:
-        work = plan(suite, statuses, retry_failed)
+        work = plan(suite, statuses, retry_failed, leased=leased)
         axes = list(suite.matrix)
         cells = suite.cells()
         rows = [[i + 1, *[json.dumps(c.get(a)) for a in axes]] for i, c in enumerate(cells)]
@@ -93,7 +94,8 @@ def dry_run(suites, store_path: str, retry_failed: bool) -> int:
         failed = (f", {len(work.failed)} failed (skipped; rerun them with --retry-failed)"
                   if work.failed else "")
         print(f"{suite.name}: {len(cells)} cells x {len(suite.seeds)} seeds = {work.total} runs; "
-              f"{len(work.done)} already done{failed}, {len(work.runs())} to run; "
+              f"{len(work.done)} already done{failed}{_leased(work.leased)}, "
+              f"{len(work.runs())} to run; "
               f"{suite.epochs} epochs each, dataset {suite.dataset}, model {suite.model}.")
     return EXIT_OK
 
@@ -129,7 +131,7 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
                 failed += summary.failed
                 print(f"zoo bench {suite.name}: {summary.ok} ok, {summary.diverged} diverged, "
                       f"{summary.failed} failed, {summary.skipped} skipped (already in the "
-                      f"store) of {summary.total} runs.", flush=True)
+                      f"store){_leased(summary.leased)} of {summary.total} runs.", flush=True)
         finally:
             executor.close()
     if failed:
@@ -138,12 +140,21 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _leased(leased: dict[str, str]) -> str:
+    """", N runs leased by another driver (host pid N)" for runs others hold, else ""."""
+    if not leased:
+        return ""
+    owners = ", ".join(sorted({short_owner(o) for o in leased.values()}))
+    return (f", {len(leased)} run{'s' if len(leased) != 1 else ''} leased by another driver "
+            f"({owners}; not waited for: rerun to take over any it leaves)")
+
+
 def _open_store(args) -> Store:
     if not os.path.exists(args.store):
         raise BenchInputError(f"No results store at {args.store}: run `zoo bench SUITE` first "
                               f"(e.g. `zoo bench demo`) or pass --store PATH. "
                               f"Received: --store {args.store}")
-    return Store(args.store)
+    return Store(args.store, read_only=True)
 
 
 def _flat(run: dict) -> dict:
@@ -193,8 +204,7 @@ def results(args) -> int:
                               f"terminal. Pass --format csv|json|parquet with --out. "
                               f"Received: --format table --out {out}")
     with _open_store(args) as store:
-        names = sorted({r["name"] for r in store.suites()} | set(
-            r[0] for r in store.conn.execute("SELECT DISTINCT suite FROM runs")))
+        names = store.suite_names()
         if args.suite is not None and args.suite not in names:
             raise BenchInputError(
                 f"No suite {args.suite!r} in {args.store}.{did_you_mean(args.suite, names)} "

@@ -35,7 +35,7 @@ from benchmarks.matrix.executors import Task
 from benchmarks.matrix.planner import group_seeds
 from benchmarks.matrix.progress import Progress
 from benchmarks.run.devices import git_commit
-from benchmarks.store import FINISHED, Store, identity
+from benchmarks.store import FINISHED, Store, identity, leases
 from benchmarks.suite import Suite
 
 
@@ -47,6 +47,8 @@ class Plan:
     done: list[str]            # finished run ids, skipped
     failed: list[str]          # failed run ids, skipped (no --retry-failed)
     total: int                 # cells x seeds
+    leased: dict[str, str] = dataclasses.field(default_factory=dict)  # run id -> owner of
+    #                            its live lease: another driver runs it, skipped
 
     def runs(self) -> list[Task]:
         """The runs to do now, one `Task` per seed (packed tasks unfolded)."""
@@ -63,6 +65,7 @@ class Summary:
     ok: int = 0
     diverged: int = 0
     failed: int = 0
+    leased: dict[str, str] = dataclasses.field(default_factory=dict)  # run id -> other driver
 
 
 def suite_run_id(suite_name: str, config: dict, seed: int) -> str:
@@ -88,7 +91,7 @@ def suite_commit(suite: Suite) -> str | None:
 
 
 def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
-         tensorboard_root: str | None = None) -> Plan:
+         tensorboard_root: str | None = None, leased: dict[str, str] | None = None) -> Plan:
     """Splits a suite's runs into to-do and skipped, given the store's statuses.
 
     The to-do seeds of one cell become one packed task (see
@@ -101,11 +104,13 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
         retry_failed: Run `failed` runs again. Defaults to False.
         tensorboard_root: If set, each run logs TensorBoard events to
             `<root>/<suite>/<run_id>`.
+        leased: `{run_id: owner}` of live leases (`Store.leases`): runs another
+            driver is running, skipped. Defaults to none.
 
     Returns:
         A `Plan`.
     """
-    tasks, done, failed, total, seen = [], [], [], 0, set()
+    tasks, done, failed, total, seen, held = [], [], [], 0, set(), {}
     # peak_flops "auto": each worker measures its matmul peak once, for the runs' MFU.
     options = {"peak_flops": "auto", **suite.run_options(), "suite_commit": suite_commit(suite)}
     pack = options.pop("pack_seeds", "auto")
@@ -122,6 +127,8 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                 done.append(rid)
             elif status == "failed" and not retry_failed:
                 failed.append(rid)
+            elif status == "running" and rid in (leased or {}):
+                held[rid] = leased[rid]
             else:
                 run_options = dict(options)
                 if tensorboard_root:
@@ -134,12 +141,12 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                                   dict(options), members=group))
             else:
                 tasks += group
-    return Plan(tasks, done, failed, total)
+    return Plan(tasks, done, failed, total, held)
 
 
 def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
-              tensorboard_root: str | None = None, progress: Progress | None = None
-              ) -> Summary:
+              tensorboard_root: str | None = None, progress: Progress | None = None,
+              lease_ttl: float | None = None) -> Summary:
     """Runs the unfinished runs of `suite` on `executor`, writing `store`.
 
     Args:
@@ -150,21 +157,39 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
         retry_failed: Run `failed` runs again. Defaults to False.
         tensorboard_root: Root folder of TensorBoard logs, or None.
         progress: Display; defaults to a `Progress` on stdout.
+        lease_ttl: Seconds a silent driver's runs stay reserved
+            (`benchmarks.store.leases`). Defaults to `$ZOO_LEASE_TTL` or 120.
+
+    Each run is claimed under this driver's lease when it is dispatched; a run
+    another driver holds (a live lease) is skipped, one whose lease expired is
+    taken over, and a heartbeat thread renews this driver's leases. The driver
+    does not wait for runs held by another driver: it runs what it can claim
+    and returns, `summary.leased` naming the runs still held and by whom (a
+    later `zoo bench` takes over any whose driver died).
 
     Returns:
         A `Summary`; `summary.failed` counts runs of this invocation that failed.
     """
     store.put_suite(suite.name, suite.description, suite.claim, suite.source, suite.to_spec())
-    work = plan(suite, store.statuses(suite.name), retry_failed, tensorboard_root)
+    owner, ttl = leases.driver_identity(), leases.lease_ttl(lease_ttl)
+    work = plan(suite, store.statuses(suite.name), retry_failed, tensorboard_root,
+                store.leases(suite.name, ttl))
     summary = Summary(suite.name, work.total, skipped=len(work.done) + len(work.failed))
+    declined = list(work.leased)
     if progress is None:
         progress = Progress(len(work.runs()), list(suite.matrix), title=suite.name)
 
-    def dispatch(task: Task) -> None:
-        for run in task.runs():
-            store.claim(run.run_id, suite.name, identity.cell_id(run.config), run.seed,
-                        run.config)
+    def dispatch(task: Task) -> bool:
+        mine = [run for run in task.runs()
+                if store.claim(run.run_id, suite.name, identity.cell_id(run.config), run.seed,
+                               run.config, owner=owner, ttl=ttl, retry_failed=retry_failed)]
+        declined.extend(run.run_id for run in task.runs() if run not in mine)
+        progress.total -= len(task.runs()) - len(mine)
+        if task.members:  # a pack trains only the seeds it claimed
+            task.members[:] = mine
+        return bool(mine)
 
+    heartbeat = leases.Heartbeat(store, owner, ttl).start()
     try:
         for result in executor.run(work.tasks, on_dispatch=dispatch):
             record = dict(result.record or {})
@@ -176,5 +201,10 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
             setattr(summary, result.status, getattr(summary, result.status) + 1)
             progress.finished(result)
     finally:
+        heartbeat.stop()
+        leases.release_quietly(store, owner)  # runs left unfinished: redone at once
         progress.close()
+    live = store.leases(suite.name, ttl)
+    summary.leased = {rid: live[rid] for rid in dict.fromkeys(declined) if rid in live}
+    summary.skipped += len(set(declined) - set(summary.leased))  # done by another driver
     return summary

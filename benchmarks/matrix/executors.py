@@ -6,7 +6,8 @@ returning `(status, record, error)`) and yield a `Result` per task as runs
 finish, in completion order. They compute; the caller (the driver) is the
 one writer of the store. `on_dispatch(task)` is called in the caller's
 process when a task is handed to a worker, so the driver can mark it
-`running` then.
+`running` then; when it returns False the task is declined (another driver
+holds it): not run, and no `Result` is yielded for it.
 
 - `LocalExecutor`: a small pool of `multiprocessing` *spawn* processes (TF
   is not fork-safe), one task in flight per worker, workers reused across
@@ -268,8 +269,9 @@ class LocalExecutor(_Executor):
                 if not worker.process.is_alive():
                     worker = self._replace(worker)
                 task = pending.popleft()
-                if on_dispatch:
-                    on_dispatch(task)
+                if on_dispatch and on_dispatch(task) is False:  # declined: another driver's
+                    idle.append(worker)
+                    continue
                 try:
                     worker.conn.send(task)
                 except (OSError, ValueError):  # died while idle: the next wait reports it
@@ -373,8 +375,8 @@ class RayExecutor(_Executor):
         while pending or in_flight:
             while pending and len(in_flight) < slots:
                 task = pending.popleft()
-                if on_dispatch:
-                    on_dispatch(task)
+                if on_dispatch and on_dispatch(task) is False:  # declined: another driver's
+                    continue
                 in_flight[remote.remote(self.run_ref, self.pack_ref, paths, self.threads,
                                         task)] = task
             done, _ = ray.wait(list(in_flight), num_returns=1)

@@ -1,6 +1,8 @@
 """The results store: one SQLite file, run identities and JSON conversion.
 
 - `sqlite`: `Store` (schema in its docstring), `DEFAULT_STORE`, `FINISHED`, `STATUSES`.
+- `schema`: the schema version and migrations; `errors`: `StoreError`, what a
+  broken store file says; `leases`: which driver runs a run; `doctor`: `zoo doctor`.
 - `identity`: `run_id`, `cell_id`, `canonical_json`, `code_versions`.
 - `jsonable`: `plain`, JSON-safe values.
 
@@ -11,6 +13,7 @@ Example:
 ...     store.statuses("demo")
 """
 
+from benchmarks.store.errors import StoreError, StoreVersionError
 from benchmarks.store.sqlite import (
     DEFAULT_STORE,
     FINISHED,
@@ -19,4 +22,5 @@ from benchmarks.store.sqlite import (
     Store,
 )
 
-__all__ = ["DEFAULT_STORE", "FINISHED", "RECORD_KEYS", "STATUSES", "Store"]
+__all__ = ["DEFAULT_STORE", "FINISHED", "RECORD_KEYS", "STATUSES", "Store", "StoreError",
+           "StoreVersionError"]

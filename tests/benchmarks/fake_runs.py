@@ -42,3 +42,20 @@ def fake_pack_dies(config, seeds, options=None):
     if config["optimizer"] == "adam":
         os._exit(7)
     return fake_pack(config, seeds, options)
+
+
+def fake_rendezvous(config, seed, options=None):
+    """A run that waits (up to 30 s) until two drivers each have a run in flight.
+
+    Each worker touches `$ZOO_TEST_RENDEZVOUS/<its driver's pid>`; the record
+    says which driver ran it (`driver_pid`), so a test of two drivers on one
+    store knows who trained what, and both surely overlap.
+    """
+    folder = os.environ["ZOO_TEST_RENDEZVOUS"]
+    open(os.path.join(folder, str(os.getppid())), "w").close()
+    deadline = time.time() + 30
+    while len(os.listdir(folder)) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    status, record, error = fake_ok(config, seed, options)
+    return status, {**record, "driver_pid": os.getppid()}, error
