@@ -28,7 +28,7 @@ MODELS = Registry("model")
 
 # Importing these modules registers their entries (none imports Keras at import time).
 from zoo.models import (  # noqa: E402,F401
-    attention, autoencoder, conv, dense, mnist1d_paper, recurrent)
+    applications, attention, autoencoder, conv, dense, mnist1d_paper, recurrent)
 
 PLAIN = (str, int, float, bool, type(None), list, dict)
 
