@@ -48,9 +48,10 @@ def load(name: str, seed: int = 0, task: str | None = None, **kwargs) -> Dataset
         kwargs["task"] = task  # a loader option (csv / parquet); others reject it
     from zoo.references import is_reference
 
+    if ":" in name:
+        check_name(name)  # a known prefix, or a reference that resolves
     if ":" in name and not is_reference(name):
         prefix, _, rest = name.partition(":")
-        check_name(name)
         return _call(_prefixed_loaders()[prefix], name, rest, seed=seed, **kwargs)
     builder = DATASETS.get(name)
     return _as_dataset(_call(builder, name, seed=seed, **kwargs), name, seed)
@@ -103,7 +104,17 @@ def check_name(name: str) -> None:
     from zoo.references import is_reference
 
     if is_reference(name):
-        DATASETS.get(name)  # resolves it, or says why not
+        module = name.partition(":")[0]
+        try:
+            DATASETS.get(name)  # resolves it, or says why not
+        except ValueError as exc:
+            if "." in module:
+                raise
+            raise ValueError(  # "ftp:digits": more likely a prefix than a module of its own
+                f"Unknown dataset prefix {module!r} in {name!r}: expected one of "
+                f"{', '.join(p + ':' for p in PREFIXES)} followed by a name or path, a registry "
+                f"name (see `zoo datasets`), or a reference to a loader of yours "
+                f"('module:function'; {exc}). Received: dataset={name!r}") from None
         return
     if ":" in name:
         prefix, _, rest = name.partition(":")
