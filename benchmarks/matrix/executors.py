@@ -14,8 +14,12 @@ holds it): not run, and no `Result` is yielded for it.
   runs (importing TensorFlow takes seconds). Each worker limits TensorFlow to
   `threads` threads, so parallel runs do not oversubscribe the cores. A
   worker that dies (segfault, OOM kill, `os._exit`) is replaced and its task
-  comes back `failed` with "worker died (exit code N)". With `log_stem`, each
-  worker prints to its own log file (`benchmarks.matrix.logs`).
+  comes back `failed` with "worker died (exit code N)" (naming the kernel's
+  out-of-memory killer for a SIGKILL). Workers are recycled after a number
+  of tasks or past a resident memory, and an optional memory limit fails a
+  run that exceeds it (`benchmarks.matrix.memory`). The worker process itself
+  is `benchmarks.matrix.workers`. With `log_stem`, each worker prints to its
+  own log file (`benchmarks.matrix.logs`).
 - `RayExecutor`: a Ray remote function per task on a running cluster
   (`address`) or a local instance; at most one task per `threads` CPUs in
   flight.
@@ -32,16 +36,15 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
-import signal
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
-from benchmarks.matrix import logs
-from benchmarks.run.record import format_error
+from benchmarks.matrix import logs, memory
+from benchmarks.matrix.workers import (Worker, call_run, call_task, limit_threads,  # noqa: F401
+                                       load_function)
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
 DEFAULT_PACK_FN = "benchmarks.matrix.packing:run_packed"
@@ -71,7 +74,9 @@ class Task:
 @dataclasses.dataclass
 class Result:
     """What came back for a task; `status` is ok, diverged or failed (then with
-    its worker's `log` file and the `log_tail` it wrote for the run, if any)."""
+    its worker's `log` file and the `log_tail` it wrote for the run, if any).
+    A local worker's result names its process (`worker_pid`) and its resident
+    memory after the task (`worker_rss_mb`, MiB; None elsewhere)."""
 
     task: Task
     status: str
@@ -79,6 +84,8 @@ class Result:
     error: str | None = None
     log: str | None = None
     log_tail: list = dataclasses.field(default_factory=list)
+    worker_pid: int | None = None
+    worker_rss_mb: float | None = None
 
 
 def function_ref(fn: Callable | str) -> str:
@@ -96,111 +103,12 @@ def function_ref(fn: Callable | str) -> str:
     return f"{fn.__module__}:{qualname}"
 
 
-def load_function(ref: str) -> Callable:
-    """Imports the function named by "module:qualname"."""
-    module, _, name = ref.partition(":")
-    obj = importlib.import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def cpu_count() -> int:
     """CPU cores this process may use."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS / Windows
         return os.cpu_count() or 1
-
-
-def limit_threads(threads: int) -> None:
-    """Limits TensorFlow / oneDNN threads (effective before TF is imported)."""
-    for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-        os.environ[var] = str(int(threads))
-
-
-def call_run(run_fn: Callable, task: Task, threads: int | None = None
-             ) -> tuple[str, dict | None, str | None]:
-    """Calls the run function; an exception becomes a `failed` result.
-
-    `options` gain the run's `run_id` and the worker's `threads` unless the
-    task sets them.
-    """
-    options = {"run_id": task.run_id, **({"threads": threads} if threads else {}),
-               **task.options}
-    try:
-        status, record, error = run_fn(task.config, task.seed, options)
-    except Exception as e:  # run_one never raises, but a stand-in might
-        return "failed", None, format_error(e)
-    if status not in ("ok", "diverged", "failed"):
-        return "failed", record, f"The run function returned status {status!r}. {error or ''}"
-    return status, record, error
-
-
-def call_task(run_ref: str, pack_ref: str, task: Task, threads: int | None = None
-              ) -> list[tuple]:
-    """Runs a task (packed or not); returns `[(status, record, error)]` per run."""
-    if not task.members:
-        return [call_run(load_function(run_ref), task, threads)]
-    seeds = [m.seed for m in task.members]
-    options = {**({"threads": threads} if threads else {}), **task.options}
-    try:
-        results = list(load_function(pack_ref)(task.config, seeds, options))
-        if len(results) != len(seeds):
-            raise ValueError(f"The pack function returned {len(results)} results for "
-                             f"{len(seeds)} seeds. Received: seeds={seeds}")
-    except Exception as e:
-        return [("failed", None, format_error(e))] * len(seeds)
-    return [r if r[0] in ("ok", "diverged", "failed") else
-            ("failed", r[1], f"The pack function returned status {r[0]!r}.") for r in results]
-
-
-def _worker_main(conn, run_ref: str, pack_ref: str, threads: int, warm_up: bool,
-                 log_path: str | None = None) -> None:
-    if log_path:  # first: TensorFlow's C++ start-up lines must land in the log too
-        logs.redirect_process(log_path)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
-    limit_threads(threads)
-    load_function(run_ref)  # a bad reference fails here, before the first task
-    if warm_up:
-        # Import TensorFlow now (it creates no device context), so the first run's
-        # wall time does not include seconds of import that later runs do not pay.
-        import tensorflow  # noqa: F401
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        if log_path:
-            logs.write_header(task.run_id)
-        outcomes = call_task(run_ref, pack_ref, task, threads)
-        logs.flush()  # the driver reads the log's tail when a run failed
-        conn.send(outcomes)
-
-
-class _Worker:
-    def __init__(self, ctx, run_ref: str, pack_ref: str, threads: int, warm_up: bool,
-                 log_path: str | None = None):
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.log_path = log_path
-        self.process = ctx.Process(target=_worker_main,
-                                   args=(child, run_ref, pack_ref, threads, warm_up, log_path),
-                                   daemon=True, name="zoo-bench-worker")
-        self.process.start()
-        child.close()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(timeout)
-        self.conn.close()
 
 
 class _Executor:
@@ -216,6 +124,12 @@ class _Executor:
 class LocalExecutor(_Executor):
     """Runs tasks in reusable spawn worker processes on this machine.
 
+    Workers are recycled and their memory bounded as `benchmarks.matrix.memory`
+    describes: a worker is replaced, between tasks, after `max_runs_per_worker`
+    tasks or when it holds more than `recycle_rss_mb` after one; with
+    `memory_limit_mb`, a busy worker past it is killed and its task fails
+    with "the worker ran out of memory (limit N MiB) ...".
+
     Args:
         workers: Number of worker processes. Defaults to
             `cores // threads` (at least 1), and never more than the tasks.
@@ -228,11 +142,25 @@ class LocalExecutor(_Executor):
         log_stem: Path prefix of the workers' logs (`logs.log_stem`): worker
             N writes to `<log_stem>-worker<N>.log`. Defaults to None (the
             workers print to the driver's terminal).
+        max_runs_per_worker: Tasks a worker runs before it is replaced; 0
+            never. Defaults to `$ZOO_WORKER_MAX_RUNS`, else
+            `memory.DEFAULT_MAX_RUNS` (50).
+        recycle_rss_mb: Resident MiB after a task past which a worker is
+            replaced; 0 never. Defaults to `$ZOO_WORKER_MAX_RSS_MB`, else half
+            the machine's memory divided by `workers`.
+        memory_limit_mb: Resident MiB past which a busy worker is killed and
+            its task recorded `failed`; 0 is no limit (Linux only). Defaults
+            to `$ZOO_WORKER_MEMORY_LIMIT_MB`, else no limit.
+
+    Raises:
+        ValueError: for `workers` < 1, or a bad memory setting (`memory.WorkerMemory.resolve`).
     """
 
     def __init__(self, workers: int | None = None, threads: int | None = None,
                  run_fn: Callable | str = DEFAULT_RUN_FN,
-                 pack_fn: Callable | str = DEFAULT_PACK_FN, log_stem: str | None = None):
+                 pack_fn: Callable | str = DEFAULT_PACK_FN, log_stem: str | None = None,
+                 max_runs_per_worker: int | None = None, recycle_rss_mb: float | None = None,
+                 memory_limit_mb: float | None = None):
         cores = cpu_count()
         if workers is not None and workers < 1:
             raise ValueError(f"--workers must be at least 1. Received: workers={workers}")
@@ -240,76 +168,91 @@ class LocalExecutor(_Executor):
             threads = max(1, cores // workers) if workers else min(DEFAULT_THREADS_PER_RUN, cores)
         self.threads = max(1, int(threads))
         self.workers = workers or max(1, cores // self.threads)
+        self.memory = memory.WorkerMemory.resolve(self.workers, max_runs_per_worker,
+                                                  recycle_rss_mb, memory_limit_mb)
         self.run_ref = function_ref(run_fn)
         self.pack_ref = function_ref(pack_fn)
         self._ctx = multiprocessing.get_context("spawn")
-        self._pool: list[_Worker] = []
+        self._pool: list[Worker] = []
         self.log_stem, self._started = log_stem, 0
 
     def describe(self) -> str:
-        return f"local: {self.workers} worker(s) x {self.threads} thread(s)"
+        return (f"local: {self.workers} worker(s) x {self.threads} thread(s), "
+                f"{self.memory.describe()}")
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> Worker:
         self._started += 1
         log = f"{self.log_stem}-worker{self._started}.log" if self.log_stem else None
-        return _Worker(self._ctx, self.run_ref, self.pack_ref, self.threads,
-                       self.run_ref == DEFAULT_RUN_FN, log)
+        worker = Worker(self._ctx, self.run_ref, self.pack_ref, self.threads,
+                        self.run_ref == DEFAULT_RUN_FN, log, self.memory.limit_mb)
+        self._pool.append(worker)
+        return worker
 
     def run(self, tasks: Iterable[Task], on_dispatch: Callable[[Task], Any] | None = None
             ) -> Iterator[Result]:
         """Runs tasks and yields their results as they finish."""
         pending = collections.deque(tasks)
         while len(self._pool) < min(self.workers, len(pending)):
-            self._pool.append(self._spawn())
+            self._spawn()
         idle = list(self._pool)
-        busy: dict[_Worker, Task] = {}
+        busy: dict[Worker, Task] = {}
+        interval = memory.WATCH_INTERVAL if self.memory.limit_mb else 5.0
         while pending or busy:
-            while pending and idle:
-                worker = idle.pop()
+            while pending and (idle or len(self._pool) < self.workers):
+                worker = idle.pop() if idle else self._spawn()  # a recycled worker's place
                 if not worker.process.is_alive():
                     worker = self._replace(worker)
                 task = pending.popleft()
                 if on_dispatch and on_dispatch(task) is False:  # declined: another driver's
                     idle.append(worker)
                     continue
-                try:
-                    worker.conn.send(task)
-                except (OSError, ValueError):  # died while idle: the next wait reports it
-                    pass
+                worker.send(task)
                 busy[worker] = task
             handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-            ready = set(multiprocessing.connection.wait(handles, timeout=5.0))
+            ready = set(multiprocessing.connection.wait(handles, timeout=interval))
             for worker, task in list(busy.items()):
-                if worker.conn not in ready and worker.process.sentinel not in ready:
+                done = worker.conn in ready or worker.process.sentinel in ready
+                if not done:
+                    if self.memory.over_limit(worker.sample()):
+                        del busy[worker]
+                        worker.kill()
+                        idle.append(self._replace(worker))
+                        yield from self._failed(worker, task, memory.killed_message(
+                            self.memory.limit_mb, worker.rss_mb))
                     continue
-                message = None
-                if worker.conn.poll():
-                    try:
-                        message = worker.conn.recv()
-                    except (EOFError, OSError):
-                        message = None
                 del busy[worker]
-                if message is not None:
-                    idle.append(worker)
-                    for run, outcome in zip(task.runs(), message):
-                        yield logs.attach_tail(Result(run, *outcome), worker.log_path,
-                                               task.run_id)
+                outcomes = worker.receive()
+                if outcomes is None:  # it died instead of answering
+                    worker.process.join(1.0)
+                    idle.append(self._replace(worker))
+                    yield from self._failed(worker, task, memory.died_message(
+                        worker.process.exitcode, worker.rss_mb))
                     continue
-                worker.process.join(1.0)
-                code = worker.process.exitcode
-                idle.append(self._replace(worker))
-                for run in task.runs():
-                    yield logs.attach_tail(Result(
-                        run, "failed", None,
-                        f"worker died (exit code {code}) while running this task: a crash, an "
-                        f"out-of-memory kill or os._exit in the run. The worker was replaced; "
-                        f"the other runs continue."), worker.log_path, task.run_id)
+                for run, outcome in zip(task.runs(), outcomes):
+                    yield logs.attach_tail(Result(run, *outcome, worker_pid=worker.pid,
+                                                  worker_rss_mb=worker.rss_mb),
+                                           worker.log_path, task.run_id)
+                if self.memory.should_recycle(worker.tasks, worker.rss_mb):
+                    self._retire(worker)  # its place is filled when a task needs it
+                else:
+                    idle.append(worker)
 
-    def _replace(self, worker: _Worker) -> _Worker:
+    @staticmethod
+    def _failed(worker: Worker, task: Task, error: str) -> Iterator[Result]:
+        """One failed `Result` per run of a task its worker did not finish."""
+        for run in task.runs():
+            yield logs.attach_tail(Result(run, "failed", None, error, worker_pid=worker.pid,
+                                          worker_rss_mb=worker.rss_mb),
+                                   worker.log_path, task.run_id)
+
+    def _retire(self, worker: Worker) -> None:
+        worker.stop()
+        self._pool.remove(worker)
+
+    def _replace(self, worker: Worker) -> Worker:
         worker.stop(timeout=1.0)
-        fresh = self._spawn()
-        self._pool[self._pool.index(worker)] = fresh
-        return fresh
+        self._pool.remove(worker)
+        return self._spawn()
 
     def close(self) -> None:
         """Stops the workers (killing any that do not exit)."""
