@@ -42,6 +42,17 @@ def make_executor(executor: str = "local", workers: int | None = None,
     return LocalExecutor(workers=workers, log_stem=log_stem, **fns)
 
 
+def leased_text(leased: dict[str, str]) -> str:
+    """", N runs leased by another driver (host pid N)" for runs others hold, else ""."""
+    from benchmarks.store.leases import short_owner
+
+    if not leased:
+        return ""
+    owners = ", ".join(sorted({short_owner(o) for o in leased.values()}))
+    return (f", {len(leased)} run{'s' if len(leased) != 1 else ''} leased by another driver "
+            f"({owners}; not waited for: rerun to take over any it leaves)")
+
+
 def run(suites: list, store: str, executor: str = "local", workers: int | None = None,
         address: str | None = None, retry_failed: bool = False, tensorboard: bool = False,
         run_fn=None, pack_fn=None, log_stem=None, out=print) -> list:
@@ -78,7 +89,7 @@ def run(suites: list, store: str, executor: str = "local", workers: int | None =
                 summaries.append(summary)
                 out(f"zoo bench {suite.name}: {summary.ok} ok, {summary.diverged} diverged, "
                     f"{summary.failed} failed, {summary.skipped} skipped (already in the "
-                    f"store) of {summary.total} runs.")
+                    f"store){leased_text(summary.leased)} of {summary.total} runs.")
         finally:
             pool.close()
     return summaries

@@ -26,10 +26,10 @@ import json
 import os
 import sys
 
-from benchmarks.matrix.driver import plan, run_suite
+from benchmarks.api import leased_text, run
+from benchmarks.matrix.driver import plan
 from benchmarks.matrix.logs import log_stem, redirected
 from benchmarks.store import Store
-from benchmarks.store.leases import short_owner
 from benchmarks.suite import load_suites
 from zoo.registry import did_you_mean
 
@@ -59,26 +59,6 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
     _console().print(table)
 
 
-def make_executor(args, run_fn=None, pack_fn=None, log_stem=None):
-    """The executor chosen by `--executor`, `--workers` and `--address`.
-
-    `log_stem` (see `benchmarks.matrix.logs.log_stem`) sends the local
-    workers' output to log files; Ray keeps its workers' output in its own logs.
-    """
-    from benchmarks.matrix.executors import (DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor,
-                                             RayExecutor)
-
-    if args.workers is not None and args.workers < 1:
-        raise BenchInputError(f"--workers must be at least 1. Received: --workers {args.workers}")
-    if args.address and args.executor != "ray":
-        raise BenchInputError(f"--address is the Ray cluster address: use it with --executor "
-                              f"ray. Received: --address {args.address}")
-    fns = {"run_fn": run_fn or DEFAULT_RUN_FN, "pack_fn": pack_fn or DEFAULT_PACK_FN}
-    if args.executor == "ray":
-        return RayExecutor(address=args.address, num_cpus=args.workers, **fns)
-    return LocalExecutor(workers=args.workers, log_stem=log_stem, **fns)
-
-
 def dry_run(suites, store_path: str, retry_failed: bool) -> int:
     """Prints each suite's cells and run counts without training (nor writing the store)."""
     statuses, leased = {}, {}
@@ -94,7 +74,7 @@ def dry_run(suites, store_path: str, retry_failed: bool) -> int:
         failed = (f", {len(work.failed)} failed (skipped; rerun them with --retry-failed)"
                   if work.failed else "")
         print(f"{suite.name}: {len(cells)} cells x {len(suite.seeds)} seeds = {work.total} runs; "
-              f"{len(work.done)} already done{failed}{_leased(work.leased)}, "
+              f"{len(work.done)} already done{failed}{leased_text(work.leased)}, "
               f"{len(work.runs())} to run; "
               f"{suite.epochs} epochs each, dataset {suite.dataset}, model {suite.model}.")
     return EXIT_OK
@@ -117,36 +97,15 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
         suites = load_suites(args.suite, args.overrides)
     if args.dry_run:
         return dry_run(suites, args.store, args.retry_failed)
-    executor = make_executor(args, run_fn, pack_fn, log_stem=stem)
-    tensorboard_root = (os.path.join(os.path.dirname(os.path.abspath(args.store)), "tensorboard")
-                        if args.tensorboard else None)
-    failed = 0
-    with Store(args.store) as store:
-        try:
-            for suite in suites:
-                print(f"zoo bench {suite.name}: {len(suite.cells())} cells x "
-                      f"{len(suite.seeds)} seeds on {executor.describe()}; store {args.store}",
-                      flush=True)
-                summary = run_suite(suite, store, executor, args.retry_failed, tensorboard_root)
-                failed += summary.failed
-                print(f"zoo bench {suite.name}: {summary.ok} ok, {summary.diverged} diverged, "
-                      f"{summary.failed} failed, {summary.skipped} skipped (already in the "
-                      f"store){_leased(summary.leased)} of {summary.total} runs.", flush=True)
-        finally:
-            executor.close()
+    summaries = run(suites, args.store, executor=args.executor, workers=args.workers,
+                    address=args.address, retry_failed=args.retry_failed,
+                    tensorboard=args.tensorboard, run_fn=run_fn, pack_fn=pack_fn,
+                    log_stem=stem, out=lambda line: print(line, flush=True))
+    failed = sum(s.failed for s in summaries)
     if failed:
         print(f"zoo bench: {failed} run(s) failed; see `zoo results --format json` for the "
               f"errors, fix the cause and rerun with --retry-failed.", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def _leased(leased: dict[str, str]) -> str:
-    """", N runs leased by another driver (host pid N)" for runs others hold, else ""."""
-    if not leased:
-        return ""
-    owners = ", ".join(sorted({short_owner(o) for o in leased.values()}))
-    return (f", {len(leased)} run{'s' if len(leased) != 1 else ''} leased by another driver "
-            f"({owners}; not waited for: rerun to take over any it leaves)")
 
 
 def _open_store(args) -> Store:

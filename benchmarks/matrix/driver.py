@@ -90,6 +90,19 @@ def suite_commit(suite: Suite) -> str | None:
     return git_commit(os.path.dirname(os.path.abspath(suite.path)))
 
 
+def _packed_tensorboard_dir(result, record: dict) -> str | None:
+    """The TensorBoard folder the driver writes for a packed run (no per-member callback
+    wrote it while the pack trained), noted in the record's options; else None."""
+    folder = (result.task.options or {}).get("tensorboard_dir")
+    options = record.get("options") if isinstance(record.get("options"), dict) else {}
+    packed = options.get("packed")
+    members = packed.get("members", 1) if isinstance(packed, dict) else int(packed or 1)
+    if not folder or members <= 1:
+        return None
+    record["options"] = {**options, "tensorboard_dir": folder}
+    return folder
+
+
 def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
          tensorboard_root: str | None = None, leased: dict[str, str] | None = None) -> Plan:
     """Splits a suite's runs into to-do and skipped, given the store's statuses.
@@ -135,7 +148,7 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                     run_options["tensorboard_dir"] = os.path.join(tensorboard_root, suite.name,
                                                                   rid)
                 todo.append(Task(rid, config, seed, run_options))
-        for group in group_seeds(config, todo, pack, tensorboard=bool(tensorboard_root)):
+        for group in group_seeds(config, todo, pack):
             if len(group) > 1:
                 tasks.append(Task(f"pack-{group[0].run_id}", config, group[0].seed,
                                   dict(options), members=group))
@@ -197,7 +210,15 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
             if "suite_commit" in (result.task.options or {}):
                 record["host"] = {**(record.get("host") or {}),
                                   "suite_commit": result.task.options["suite_commit"]}
+            logs = _packed_tensorboard_dir(result, record)
             store.finish(result.task.run_id, result.status, record, result.error)
+            if logs and record.get("history"):
+                from benchmarks.export.tensorboard import write_run
+
+                write_run({"suite": suite.name, "run_id": result.task.run_id,
+                           "config": result.task.config, "seed": result.task.seed,
+                           "status": result.status, "record": record},
+                          os.path.dirname(os.path.dirname(logs)))
             setattr(summary, result.status, getattr(summary, result.status) + 1)
             progress.finished(result)
     finally:

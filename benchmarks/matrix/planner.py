@@ -2,8 +2,9 @@
 
 A cell's to-do seeds are trained as ONE packed model (`benchmarks.matrix.packing`)
 when the suite's `[options] pack_seeds` is true, or is "auto" (the default)
-and `pack_seeds_default` says packing pays off; never with TensorBoard
-logging. `group_seeds` applies that rule to the to-do runs of one cell.
+and `pack_seeds_default` says packing pays off (with `--tensorboard` too: the
+driver writes a packed run's logs from its record). `group_seeds` applies
+that rule to the to-do runs of one cell.
 
 Packing pays off whenever there are several seeds, the model is one whose
 layers all stack (`PACKABLE_MODELS`) and the config allows it
@@ -84,20 +85,21 @@ def pack_seeds_default(config: dict, n_seeds: int) -> bool:
     return unpackable_reason(config) is None
 
 
-def group_seeds(config: dict, todo: list, pack="auto", tensorboard: bool = False) -> list[list]:
+def group_seeds(config: dict, todo: list, pack="auto") -> list[list]:
     """The to-do runs of one cell, grouped into the runs that share one graph.
+
+    TensorBoard logging does not stop packing: the driver writes a packed
+    run's logs from its record when it finishes (`benchmarks.export.tensorboard`).
 
     Args:
         config: The cell's config.
         todo: Its runs to do (one per seed), in seed order.
         pack: The suite's `pack_seeds`: true, false or "auto". Defaults to "auto".
-        tensorboard: Whether the runs log to TensorBoard (never packed).
-            Defaults to False.
 
     Returns:
         A list of groups: one group of every run when they are packed, else
         one group per run.
     """
-    packed = len(todo) > 1 and not tensorboard and (
+    packed = len(todo) > 1 and (
         pack_seeds_default(config, len(todo)) if pack == "auto" else bool(pack))
     return [list(todo)] if packed else [[run] for run in todo]

@@ -273,7 +273,9 @@ def test_plan_dedupes_and_progress_displays(tmp_path):
     work = plan(suite, {}, tensorboard_root=None)
     assert work.total == 8 and len({t.run_id for t in work.runs()}) == 8
     assert len(work.tasks) == 4  # "auto": the 2 seeds of each cell are packed
-    assert len(plan(suite, {}, tensorboard_root=str(tmp_path)).tasks) == 8
+    logged = plan(suite, {}, tensorboard_root=str(tmp_path))
+    assert len(logged.tasks) == 4  # TensorBoard no longer stops packing
+    assert all(r.options["tensorboard_dir"].endswith(r.run_id) for r in logged.runs())
     work = plan(load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]", "options.pack_seeds=false"],
                            check_cells=False), {})
     assert len(work.tasks) == 8

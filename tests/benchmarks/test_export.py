@@ -194,3 +194,29 @@ def test_results_parquet_holds_the_csv_rows(store_path, tmp_path, capsys):
     assert frame["test_accuracy"].tolist()[:2] == pytest.approx([0.70, 0.71])
     assert frame["jit_compile"].tolist() == ["auto"] * 4 + ["true"]  # mixed types as text
     assert frame.set_index("run_id").loc["cc22", "status"] == "failed"
+
+
+def test_tensorboard_during_training_keeps_seeds_packed(tmp_path):
+    from conftest import write_toml
+
+    path = write_toml(tmp_path, """
+        name = "tb_packed"
+        description = "2 seeds of one cell, packed, with --tensorboard"
+        dataset = "digits"
+        model = "mlp"
+        epochs = 2
+        seeds = [0, 1]
+        [fixed]
+        depth = 1
+        width = 8
+        train_samples = 200
+        """)
+    store = str(tmp_path / "zoo.sqlite")
+    assert main(["bench", path, "--store", store, "--workers", "1", "--tensorboard"]) == 0
+    runs = runs_of(store, "tb_packed")
+    assert len(runs) == 2 and all(is_packed(r["record"]) for r in runs)
+    for run in runs:
+        folder = run["record"]["options"]["tensorboard_dir"]
+        assert folder == os.path.join(str(tmp_path), "tensorboard", "tb_packed", run["run_id"])
+        steps, values = _steps(_read(os.path.join(folder, "train"))["scalars"]["epoch_loss"])
+        assert steps == [0, 1] and values == approx(run["record"]["history"]["loss"])
