@@ -60,7 +60,8 @@ def log_stem(store_path: str, name: str) -> str:
         name: What runs: a suite name or path (its file stem is used) or "tune".
 
     Returns:
-        The prefix; add "-driver.log", "-worker1.log", ...
+        The prefix; add "-driver.log", "-worker1.log", ... When the store's
+        folder cannot hold `logs/` (read-only), the temp folder's `zoo-logs/`.
 
     Example:
 
@@ -69,6 +70,15 @@ def log_stem(store_path: str, name: str) -> str:
     """
     label = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.splitext(os.path.basename(name))[0])
     folder = os.path.join(os.path.dirname(os.path.abspath(store_path)), "logs")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:  # a read-only store folder: the logs go to the temp folder instead,
+        import tempfile  # and the store itself reports what is wrong with it
+
+        folder = os.path.join(tempfile.gettempdir(), "zoo-logs")
     return os.path.join(folder, f"{label or 'bench'}-{time.strftime('%Y%m%d-%H%M%S')}-"
                                 f"{os.getpid()}")
 

@@ -178,3 +178,15 @@ def test_tune_prints_only_zoo_lines(tmp_path):
     assert len(log) == 1
     text = open(log[0]).read()
     assert TF_LINES.search(text) and "Search: Running Trial #1" in text
+
+
+def test_logs_of_a_read_only_store_folder_go_to_the_temp_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    from benchmarks.matrix import logs
+
+    writable = logs.log_stem(str(tmp_path / "zoo.sqlite"), "demo")
+    assert writable.startswith(str(tmp_path / "logs" / "demo-"))
+    monkeypatch.setattr(logs.os, "access", lambda path, mode: False)
+    stem = logs.log_stem(str(tmp_path / "zoo.sqlite"), "demo")
+    assert stem.startswith(os.path.join(tempfile.gettempdir(), "zoo-logs", "demo-"))
