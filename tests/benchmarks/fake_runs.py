@@ -59,3 +59,54 @@ def fake_rendezvous(config, seed, options=None):
     time.sleep(0.3)
     status, record, error = fake_ok(config, seed, options)
     return status, {**record, "driver_pid": os.getppid()}, error
+
+
+_HOARD = []  # what fake_hoards keeps between runs, as a leaking worker would
+
+
+def _touched(mb: int):
+    import numpy as np
+
+    return np.ones(mb * 2**20 // 8)  # written, so resident
+
+
+def fake_pid(config, seed, options=None):
+    """fake_ok whose record names the worker process that ran it (`pid`)."""
+    status, record, error = fake_ok(config, seed, options)
+    return status, {**record, "pid": os.getpid()}, error
+
+
+def fake_hoards(config, seed, options=None):
+    """fake_pid that keeps 150 MB resident after each run (a leak the worker carries)."""
+    _HOARD.append(_touched(150))
+    return fake_pid(config, seed, options)
+
+
+def fake_adam_allocates(config, seed, options=None):
+    """Adam runs hold 300 MB for up to 20 s, then succeed: only a memory limit fails them."""
+    if config["optimizer"] == "adam":
+        held = _touched(300)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            time.sleep(0.05)
+        del held
+    return fake_pid(config, seed, options)
+
+
+def fake_adam_memory_error(config, seed, options=None):
+    """Adam runs raise numpy's MemoryError (a 1 PiB array), as a stand-in run may."""
+    if config["optimizer"] == "adam":
+        import numpy as np
+
+        np.empty(2**50, dtype=np.uint8)
+    return fake_pid(config, seed, options)
+
+
+def fake_adam_memory_error_caught(config, seed, options=None):
+    """Adam runs fail the way `run_one` reports a MemoryError: caught, formatted."""
+    from benchmarks.run.record import format_error
+
+    try:
+        return fake_adam_memory_error(config, seed, options)
+    except MemoryError as e:
+        return "failed", {"options": options}, format_error(e)
