@@ -19,8 +19,12 @@ import os
 
 
 def make_executor(executor: str = "local", workers: int | None = None,
-                  address: str | None = None, run_fn=None, pack_fn=None, log_stem=None):
+                  address: str | None = None, run_fn=None, pack_fn=None, log_stem=None,
+                  **memory):
     """The executor of a run: local worker processes or a Ray cluster.
+
+    `memory` (local workers only): `max_runs_per_worker`, `recycle_rss_mb`,
+    `memory_limit_mb` (see `benchmarks.matrix.memory`; None = its default).
 
     Raises:
         ValueError: for `workers` < 1, or an `address` without `executor="ray"`.
@@ -39,7 +43,8 @@ def make_executor(executor: str = "local", workers: int | None = None,
     fns = {"run_fn": run_fn or DEFAULT_RUN_FN, "pack_fn": pack_fn or DEFAULT_PACK_FN}
     if executor == "ray":
         return RayExecutor(address=address, num_cpus=workers, **fns)
-    return LocalExecutor(workers=workers, log_stem=log_stem, **fns)
+    return LocalExecutor(workers=workers, log_stem=log_stem, **fns,
+                         **{k: v for k, v in memory.items() if v is not None})
 
 
 def leased_text(leased: dict[str, str]) -> str:
@@ -55,7 +60,7 @@ def leased_text(leased: dict[str, str]) -> str:
 
 def run(suites: list, store: str, executor: str = "local", workers: int | None = None,
         address: str | None = None, retry_failed: bool = False, tensorboard: bool = False,
-        run_fn=None, pack_fn=None, log_stem=None, out=print) -> list:
+        run_fn=None, pack_fn=None, log_stem=None, out=print, **memory) -> list:
     """Runs the unfinished runs of validated suites into a store.
 
     Args:
@@ -69,6 +74,7 @@ def run(suites: list, store: str, executor: str = "local", workers: int | None =
         run_fn, pack_fn: Stand-ins for the run functions (tests).
         log_stem: Where local workers' output goes (`benchmarks.matrix.logs`).
         out: Prints the per-suite lines. Defaults to `print`.
+        **memory: Worker memory settings (see `make_executor`).
 
     Returns:
         One `benchmarks.matrix.driver.Summary` per suite.
@@ -76,7 +82,7 @@ def run(suites: list, store: str, executor: str = "local", workers: int | None =
     from benchmarks.matrix.driver import run_suite
     from benchmarks.store import Store
 
-    pool = make_executor(executor, workers, address, run_fn, pack_fn, log_stem)
+    pool = make_executor(executor, workers, address, run_fn, pack_fn, log_stem, **memory)
     tensorboard_root = (os.path.join(os.path.dirname(os.path.abspath(store)), "tensorboard")
                         if tensorboard else None)
     summaries = []

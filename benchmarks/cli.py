@@ -100,7 +100,10 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
     summaries = run(suites, args.store, executor=args.executor, workers=args.workers,
                     address=args.address, retry_failed=args.retry_failed,
                     tensorboard=args.tensorboard, run_fn=run_fn, pack_fn=pack_fn,
-                    log_stem=stem, out=lambda line: print(line, flush=True))
+                    log_stem=stem, out=lambda line: print(line, flush=True),
+                    max_runs_per_worker=getattr(args, "max_runs_per_worker", None),
+                    recycle_rss_mb=getattr(args, "worker_recycle_mb", None),
+                    memory_limit_mb=getattr(args, "worker_memory_mb", None))
     failed = sum(s.failed for s in summaries)
     if failed:
         print(f"zoo bench: {failed} run(s) failed; see `zoo results --format json` for the "

@@ -25,6 +25,15 @@ def write_toml(tmp_path, text: str, name: str = "suite.toml") -> str:
     return str(path)
 
 
+def tiny_suite(name: str, matrix: str = 'optimizer = ["sgd", "adam"]',
+               fixed: str = "batch_size = 32", description: str = "tiny MLPs on 200 digits"
+               ) -> str:
+    """A suite of 1-epoch, 8-unit MLPs on 200 digits: training that takes seconds."""
+    return (f'name = "{name}"\ndescription = "{description}"\ndataset = "digits"\n'
+            f'model = "mlp"\nepochs = 1\nseeds = [0]\n\n[fixed]\ndepth = 1\nwidth = 8\n'
+            f'train_samples = 200\n{fixed}\n\n[matrix]\n{matrix}\n')
+
+
 def runs_of(store_path: str, suite: str) -> list[dict]:
     """Every stored run of `suite` (dicts with `record`/`config` decoded)."""
     from benchmarks.store import Store

@@ -208,6 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run failed runs again (they are skipped by default)")
     p.add_argument("--tensorboard", action="store_true",
                    help="write TensorBoard logs with HParams to runs/tensorboard/<suite>/")
+    p.add_argument("--max-runs-per-worker", type=int, default=None, metavar="N",
+                   help="replace a local worker after N runs, bounding memory that Keras "
+                   "leaks across models (default: $ZOO_WORKER_MAX_RUNS or 50; 0 = never)")
+    p.add_argument("--worker-recycle-mb", type=float, default=None, metavar="MB",
+                   help="replace a local worker whose memory passes MB after a run (default: "
+                   "$ZOO_WORKER_MAX_RSS_MB or half the memory / workers; 0 = never)")
+    p.add_argument("--worker-memory-mb", type=float, default=None, metavar="MB",
+                   help="kill a run whose worker passes MB; it is recorded failed, naming "
+                   "memory (default: $ZOO_WORKER_MEMORY_LIMIT_MB or no limit; Linux)")
     p.set_defaults(func=_lazy("benchmarks.cli", "bench"))
 
     p = sub.add_parser("results", help="print recorded runs",

@@ -21,26 +21,11 @@ from benchmarks.store import Store
 from zoo.cli import build_parser, main
 
 import conftest
-from conftest import write_toml
+from conftest import tiny_suite, write_toml
 from fake_runs import (fake_adam_dies, fake_adam_raises, fake_ok, fake_pack, fake_pack_dies)
 
-SUITE = """
-name = "tiny"
-description = "2 x 2 tiny MLPs on digits"
-dataset = "digits"
-model = "mlp"
-epochs = 1
-seeds = [0]
-
-[fixed]
-depth = 1
-width = 8
-train_samples = 200
-
-[matrix]
-optimizer = ["sgd", "adam"]
-batch_size = [32, 64]
-"""
+SUITE = tiny_suite("tiny", 'optimizer = ["sgd", "adam"]\nbatch_size = [32, 64]', fixed="",
+                   description="2 x 2 tiny MLPs on digits")
 
 
 def write_suite(tmp_path, text=SUITE):
@@ -67,7 +52,7 @@ def test_fake_matrix_records_every_run_and_skips_them_on_rerun(tmp_path, capsys)
     tb = runs[0]["record"]["options"]["tensorboard_dir"]
     assert tb == os.path.join(str(tmp_path), "tensorboard", "tiny", runs[0]["run_id"])
     with Store(store) as s:
-        assert s.suites()[0]["source"].startswith("\nname = \"tiny\"")
+        assert s.suites()[0]["source"].startswith("name = \"tiny\"")
     finished = {r["run_id"]: r["finished_at"] for r in runs}
     assert run_bench(args, fake_ok) == 0
     assert "4 skipped" in capsys.readouterr().out

@@ -21,26 +21,11 @@ from benchmarks.suite import load_suite
 from zoo.cli import build_parser
 
 import conftest
-from conftest import write_toml
+from conftest import tiny_suite, write_toml
 
 LINUX_PEAK = os.path.exists("/proc/self/clear_refs")
 
-SUITE = """
-name = "prov"
-dataset = "digits"
-model = "mlp"
-epochs = 1
-seeds = [0]
-
-[fixed]
-depth = 1
-width = 8
-train_samples = 200
-batch_size = 32
-
-[matrix]
-optimizer = ["sgd", "adam"]
-"""
+SUITE = tiny_suite("prov")
 
 
 def git(repo, *args):

@@ -21,29 +21,14 @@ from benchmarks.matrix import logs
 from zoo.cli import build_parser
 
 import conftest
-from conftest import write_toml
+from conftest import tiny_suite, write_toml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOREIGN = re.compile(r"(?i:tensorflow|cuda|onednn|absl|warning: all log messages|retracing|"
                      r"cpu_feature_guard)|Search: Running Trial|Trial \d+ Complete \[")
 TF_LINES = re.compile(r"oneDNN|cuda|absl::InitializeLog|cpu_feature_guard")
 
-SUITE = """
-name = "quiet"
-dataset = "digits"
-model = "mlp"
-epochs = 1
-seeds = [0]
-
-[fixed]
-depth = 1
-width = 8
-train_samples = 200
-batch_size = 32
-
-[matrix]
-optimizer = ["sgd", "adam"]
-"""
+SUITE = tiny_suite("quiet")
 
 
 def noisy_raises(config, seed, options=None):

@@ -143,3 +143,12 @@ def test_worker_memory_over_200_small_real_runs_is_bounded():
           f"mean growth per run {(rss[-1] - rss[9]) / (GROWTH_RUNS - 10):.2f}; "
           f"run peak_memory_mb first {peaks[0]:.0f}, last {peaks[-1]:.0f}")
     assert rss[-1] < rss[9] + GROWTH_BOUND_MB
+
+
+def test_zoo_bench_flags_reach_the_workers(tmp_path):
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--workers", "1",
+            "--max-runs-per-worker", "1", "--worker-recycle-mb", "0", "--set", "pack_seeds=false"]
+    assert run_bench(args, fake_pid) == 0
+    runs = runs_of(store)
+    assert len(runs) == 4 and len({r["record"]["pid"] for r in runs}) == 4  # one worker each
