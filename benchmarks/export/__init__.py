@@ -52,18 +52,24 @@ def export_command(args) -> int:
                           f"Received: target={args.target!r}")
     runs = stored_runs(args.store, args.suite)
     suites = ", ".join(dict.fromkeys(r["suite"] for r in runs)) or "no suite"
-    if args.target == "tensorboard":
-        from benchmarks.export.tensorboard import DEFAULT_LOG_DIR, export_tensorboard
+    from benchmarks.matrix.logs import log_stem, redirected
 
-        out = args.out or DEFAULT_LOG_DIR
-        folders = export_tensorboard(runs, out)
+    log = f"{log_stem(args.store, 'export')}-{args.target}.log"
+    if args.target == "tensorboard":
+        out = args.out
+        with redirected(log):  # TensorFlow's start-up lines: to the log
+            from benchmarks.export.tensorboard import DEFAULT_LOG_DIR, export_tensorboard
+
+            out = out or DEFAULT_LOG_DIR
+            folders = export_tensorboard(runs, out)
         print(f"zoo export: {len(folders)} runs of {suites} written to {out} "
               f"(tensorboard --logdir {out})")
         return 0
     from benchmarks.export.mlflow import export_mlflow, tracking_uri
 
     uri = tracking_uri(args.out)
-    counts = export_mlflow(runs, args.out)
+    with redirected(log):  # MLflow's and TensorFlow's own messages: to the log
+        counts = export_mlflow(runs, args.out)
     print(f"zoo export: {len(runs)} runs of {suites} in MLflow at {uri}: "
           f"{counts['created']} created, {counts['replaced']} replaced (changed in the store), "
           f"{counts['unchanged']} unchanged (mlflow ui --backend-store-uri {uri})")
