@@ -195,3 +195,35 @@ def test_user_code_runs_on_ray_with_the_same_metrics(user_package, tmp_path):
     on_ray = zoo.bench(path, store=str(tmp_path / "ray.sqlite"), executor="ray", workers=1)
     assert set(on_ray["status"]) == {"ok"}
     assert _metrics(on_ray) == _metrics(local)
+
+
+def test_an_installed_package_adds_entries_through_zoo_plugins(tmp_path, monkeypatch):
+    """A distribution declaring a `zoo.plugins` entry point: its module is imported on the
+    first name the registry does not know, and its entries are then used by name."""
+    from zoo import references
+    from zoo.models import MODELS
+
+    site = tmp_path / "site"
+    (site / "labplugin").mkdir(parents=True)
+    (site / "labplugin" / "__init__.py").write_text(textwrap.dedent('''
+        from zoo.models import MODELS
+        from zoo.models.dense import mlp
+
+        MODELS.register(name="plugin_mlp", description="an mlp from a plugin",
+                        tasks=("classification",), axes=("width",), defaults={"width": 8})(
+            lambda input_shape, num_outputs, task="classification", width=8:
+            mlp(input_shape, num_outputs, task, depth=1, width=width))
+        '''))
+    dist = site / "labplugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: labplugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[zoo.plugins]\nlab = labplugin\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))
+    references.plugins.cache_clear()
+    try:
+        assert "plugin_mlp" not in MODELS._entries  # nothing imported before it is needed
+        assert MODELS.card("plugin_mlp").description == "an mlp from a plugin"
+        assert "lab" in references.plugins()
+    finally:
+        references.plugins.cache_clear()
