@@ -43,6 +43,15 @@ class Invalid:
     suggestions: tuple[str, ...] = ()
     detail: str = ""
 
+    def message(self, context: str = "") -> str:
+        """What is wrong, as a phrase: "Unknown optimizer 'adamm': expected an optimizer name".
+
+        Args:
+            context: Words after the expectation, e.g. "(model 'cnn')".
+        """
+        lead = f"{self.detail}: expected" if self.detail else "expected"
+        return f"{lead} {self.expected}" + (f" {context}" if context else "")
+
 
 def closest(value: Any, names) -> tuple[str, ...]:
     """The (up to 3) names closest to `value`, best first."""
@@ -344,5 +353,4 @@ def explain(name: str, value, invalid: Invalid) -> str:
     """A Keras-style sentence for a rejected value: what was expected, hints, the value."""
     hint = (f" Did you mean {' or '.join(map(repr, invalid.suggestions))}?"
             if invalid.suggestions else "")
-    lead = f"{invalid.detail}: expected" if invalid.detail else "expected"
-    return f"{lead} {invalid.expected}.{hint} Received: {name}={value!r}"
+    return f"{invalid.message()}.{hint} Received: {name}={value!r}"

@@ -108,9 +108,7 @@ def _loss_problems(config: dict) -> list[CellProblem]:
 
 
 def _invalid(axis: str, value, invalid, context: str = "") -> CellProblem:
-    lead = f"{invalid.detail}: expected" if invalid.detail else "expected"
-    return CellProblem(axis, f"{lead} {invalid.expected}{context}", invalid.suggestions,
-                       f"{axis}={value!r}")
+    return CellProblem(axis, invalid.message(context), invalid.suggestions, f"{axis}={value!r}")
 
 
 def check_config(config: dict) -> list[CellProblem]:
@@ -149,7 +147,7 @@ def check_config(config: dict) -> list[CellProblem]:
                     f"{', '.join(card.axes) or 'no axes'}", received=f"{axis}={value!r}"))
                 continue
             invalid = check(axis_domain(model, axis), value)
-            context = f" for model {model!r}" if axis in card.ranges else ""
+            context = f"for model {model!r}" if axis in card.ranges else ""
         else:
             invalid, context = spec.check(value), ""
         if invalid is not None:

@@ -103,9 +103,7 @@ class Problems(list):
 
         `context` ends the message, e.g. "for model 'cnn'".
         """
-        lead = f"{invalid.detail}: expected" if invalid.detail else "expected"
-        message = f"{lead} {invalid.expected}" + (f" {context}" if context else "")
-        self.add(field, message, invalid.suggestions, f"{name}={value!r}")
+        self.add(field, invalid.message(context), invalid.suggestions, f"{name}={value!r}")
 
     def raise_if_any(self, error=SuiteError) -> None:
         """Raises `error(problems)` when any problem was found."""
