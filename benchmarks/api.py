@@ -29,8 +29,8 @@ def make_executor(executor: str = "local", workers: int | None = None,
     Raises:
         ValueError: for `workers` < 1, or an `address` without `executor="ray"`.
     """
-    from benchmarks.matrix.executors import (DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor,
-                                             RayExecutor)
+    from benchmarks.matrix.executors import DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor
+    from benchmarks.matrix.ray_executor import RayExecutor
 
     if workers is not None and workers < 1:
         raise ValueError(f"--workers must be at least 1. Received: --workers {workers}")

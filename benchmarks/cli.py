@@ -59,8 +59,52 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
     _console().print(table)
 
 
-def dry_run(suites, store_path: str, retry_failed: bool) -> int:
-    """Prints each suite's cells and run counts without training (nor writing the store)."""
+def _cluster_lines(address: str) -> list[str]:
+    """The Ray cluster at `address` as lines: its nodes and CPUs (`cluster_summary`)."""
+    from benchmarks.matrix.ray_executor import cluster_summary
+
+    import tempfile
+
+    log = os.path.join(tempfile.gettempdir(), "zoo-logs", f"ray-{os.getpid()}.log")
+    try:
+        with redirected(log):  # Ray's connection lines
+            cluster = cluster_summary(address)
+    except ConnectionError as e:
+        raise BenchInputError(str(e)) from e
+    nodes = cluster["nodes"]
+    lines = [f"ray cluster {address}: {len(nodes)} node{'s' if len(nodes) != 1 else ''}, "
+             f"{cluster['cpus']:g} CPU{'s' if cluster['cpus'] != 1 else ''}"]
+    for node in nodes:
+        extra = "".join(f", {k}={v:g}" for k, v in sorted(node["resources"].items()))
+        lines.append(f"  node {node['node_id'][:12]} {node['ip']}: {node['cpus']:g} CPU"
+                     f"{' (head)' if node['head'] else ''}{extra}")
+    return lines
+
+
+def dry_run(suites, store_path: str, retry_failed: bool, address: str | None = None) -> int:
+    """Prints each suite's cells and run counts without training (nor writing the store).
+
+    Args:
+        suites: The validated suites.
+        store_path: The results store (read if it exists, never written).
+        retry_failed: Count failed runs as to run.
+        address: A Ray cluster's address (`--executor ray --address`): its
+            nodes and CPUs are printed first. Defaults to None.
+
+    Returns:
+        0.
+
+    Raises:
+        BenchInputError: when no Ray cluster answers at `address`.
+
+    Example:
+
+    $ zoo bench tiny.toml --dry-run --executor ray --address 127.0.0.1:6379
+    ray cluster 127.0.0.1:6379: 2 nodes, 2 CPUs
+    ...
+    """
+    if address:
+        print("\n".join(_cluster_lines(address)), flush=True)
     statuses, leased = {}, {}
     if os.path.exists(store_path):
         with Store(store_path, read_only=True) as store:
@@ -96,7 +140,8 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
     with redirected(f"{stem}-driver.log"):  # validating imports Keras: its start-up lines
         suites = load_suites(args.suite, args.overrides)
     if args.dry_run:
-        return dry_run(suites, args.store, args.retry_failed)
+        return dry_run(suites, args.store, args.retry_failed,
+                       args.address if args.executor == "ray" else None)
     summaries = run(suites, args.store, executor=args.executor, workers=args.workers,
                     address=args.address, retry_failed=args.retry_failed,
                     tensorboard=args.tensorboard, run_fn=run_fn, pack_fn=pack_fn,

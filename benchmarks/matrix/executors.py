@@ -20,9 +20,9 @@ holds it): not run, and no `Result` is yielded for it.
   run that exceeds it (`benchmarks.matrix.memory`). The worker process itself
   is `benchmarks.matrix.workers`. With `log_stem`, each worker prints to its
   own log file (`benchmarks.matrix.logs`).
-- `RayExecutor`: a Ray remote function per task on a running cluster
-  (`address`) or a local instance; at most one task per `threads` CPUs in
-  flight.
+- `RayExecutor` (`benchmarks.matrix.ray_executor`): a Ray remote function
+  per task on a running cluster (`address`) or a local instance; at most one
+  task per `threads` CPUs in flight; Ray retries a task whose node died.
 
 Example:
 
@@ -39,12 +39,10 @@ import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import os
-import sys
 from typing import Any, Callable, Iterable, Iterator
 
 from benchmarks.matrix import logs, memory
-from benchmarks.matrix.workers import (Worker, call_run, call_task, limit_threads,  # noqa: F401
-                                       load_function)
+from benchmarks.matrix.workers import Worker, call_run, call_task, load_function  # noqa: F401
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
 DEFAULT_PACK_FN = "benchmarks.matrix.packing:run_packed"
@@ -259,84 +257,3 @@ class LocalExecutor(_Executor):
         for worker in self._pool:
             worker.stop()
         self._pool = []
-
-
-def _ray_task(run_ref: str, pack_ref: str, paths: list[str], threads: int, task: Task):
-    for path in paths:
-        if path not in sys.path and os.path.isdir(path):
-            sys.path.append(path)
-    limit_threads(threads)
-    return call_task(run_ref, pack_ref, task, threads)
-
-
-class RayExecutor(_Executor):
-    """Runs tasks as Ray remote functions.
-
-    Args:
-        address: Address of a running Ray cluster (`ray start --head`);
-            None starts a local instance, stopped on `close()`.
-        threads: CPUs (and TensorFlow threads) per run. Defaults to 1.
-        num_cpus: CPUs of a local instance. Defaults to all cores.
-        run_fn: The run function or its "module:qualname".
-        pack_fn: The function of packed tasks (see `LocalExecutor`).
-    """
-
-    def __init__(self, address: str | None = None, threads: int | None = None,
-                 num_cpus: int | None = None, run_fn: Callable | str = DEFAULT_RUN_FN,
-                 pack_fn: Callable | str = DEFAULT_PACK_FN):
-        self.address = address
-        self.threads = max(1, int(threads or 1))
-        self.num_cpus = num_cpus
-        self.run_ref = function_ref(run_fn)
-        self.pack_ref = function_ref(pack_fn)
-        self._started = False
-
-    def describe(self) -> str:
-        return f"ray: {self.address or 'local instance'}, {self.threads} CPU(s) per run"
-
-    def _init(self):
-        import ray
-
-        if not ray.is_initialized():
-            if self.address:
-                ray.init(address=self.address, log_to_driver=False)
-            else:
-                ray.init(num_cpus=self.num_cpus or cpu_count(), include_dashboard=False,
-                         log_to_driver=False)
-                self._started = True
-        return ray
-
-    def run(self, tasks: Iterable[Task], on_dispatch: Callable[[Task], Any] | None = None
-            ) -> Iterator[Result]:
-        """Runs tasks on Ray and yields their results as they finish."""
-        ray = self._init()
-        remote = ray.remote(num_cpus=self.threads, max_retries=0)(_ray_task)
-        slots = max(1, int(ray.cluster_resources().get("CPU", 1) // self.threads))
-        paths = [p for p in sys.path if p]
-        pending = collections.deque(tasks)
-        in_flight = {}
-        while pending or in_flight:
-            while pending and len(in_flight) < slots:
-                task = pending.popleft()
-                if on_dispatch and on_dispatch(task) is False:  # declined: another driver's
-                    continue
-                in_flight[remote.remote(self.run_ref, self.pack_ref, paths, self.threads,
-                                        task)] = task
-            done, _ = ray.wait(list(in_flight), num_returns=1)
-            for ref in done:
-                task = in_flight.pop(ref)
-                try:
-                    outcomes = ray.get(ref)
-                except Exception as e:  # worker crash, node loss, ...
-                    message = f"Ray task failed: {type(e).__name__}: {str(e)[-2000:]}"
-                    outcomes = [("failed", None, message)] * len(task.runs())
-                for run, outcome in zip(task.runs(), outcomes):
-                    yield Result(run, *outcome)
-
-    def close(self) -> None:
-        """Shuts down the local Ray instance this executor started."""
-        if self._started:
-            import ray
-
-            ray.shutdown()
-            self._started = False
