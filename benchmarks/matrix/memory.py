@@ -270,12 +270,13 @@ def died_message(code: int | None, last_rss_mb: float | None) -> str:
     return text
 
 
-def is_memory_error(error: str | None) -> bool:
-    """Whether a failed run's error is a `MemoryError` (or a subclass such as numpy's).
+def is_memory_error(error_type: str | None) -> bool:
+    """Whether a failed run's exception type is a `MemoryError` (or a subclass such as
+    numpy's `_ArrayMemoryError`).
 
-    `benchmarks.run.record.format_error` starts an error with the exception's
-    type name; `run_one` catches every exception, so that name is what is
-    left of the type by the time the worker sees it.
+    Args:
+        error_type: The exception's type name: the record's `error_type`
+            (`benchmarks.run.Run` writes it for a failed run) or the type of an
+            exception the worker caught itself.
     """
-    name = (error or "").split(":", 1)[0].strip()
-    return name.isidentifier() and name.endswith("MemoryError")
+    return bool(error_type) and str(error_type).endswith("MemoryError")

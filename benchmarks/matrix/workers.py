@@ -65,10 +65,16 @@ def limit_threads(threads: int) -> None:
         os.environ[var] = str(int(threads))
 
 
-def _memory_outcome(outcome: tuple, limit_mb: float | None) -> tuple:
-    """A failed outcome whose error is a MemoryError, reworded to say the worker ran out."""
+def _memory_outcome(outcome: tuple, limit_mb: float | None, error_type: str | None = None
+                    ) -> tuple:
+    """A failed outcome of a MemoryError, reworded to say the worker ran out.
+
+    The type comes as a value: the exception this worker caught, or the
+    record's `error_type` that `benchmarks.run.Run` writes for a failed run.
+    """
     status, record, error = outcome
-    if status == "failed" and memory.is_memory_error(error):
+    error_type = error_type or (record or {}).get("error_type")
+    if status == "failed" and memory.is_memory_error(error_type):
         return status, record, memory.out_of_memory(limit_mb, error)
     return outcome
 
@@ -99,7 +105,7 @@ def call_run(run_fn: Callable, task, threads: int | None = None,
     try:
         status, record, error = run_fn(task.config, task.seed, options)
     except Exception as e:  # run_one never raises, but a stand-in might
-        return _memory_outcome(("failed", None, format_error(e)), limit_mb)
+        return _memory_outcome(("failed", None, format_error(e)), limit_mb, type(e).__name__)
     if status not in _STATUSES:
         return "failed", record, f"The run function returned status {status!r}. {error or ''}"
     return _memory_outcome((status, record, error), limit_mb)
@@ -133,7 +139,8 @@ def call_task(run_ref: str, pack_ref: str, task, threads: int | None = None,
             raise ValueError(f"The pack function returned {len(results)} results for "
                              f"{len(seeds)} seeds. Received: seeds={seeds}")
     except Exception as e:
-        return [_memory_outcome(("failed", None, format_error(e)), limit_mb)] * len(seeds)
+        return [_memory_outcome(("failed", None, format_error(e)), limit_mb,
+                                type(e).__name__)] * len(seeds)
     return [_memory_outcome(r, limit_mb) if r[0] in _STATUSES else
             ("failed", r[1], f"The pack function returned status {r[0]!r}.") for r in results]
 

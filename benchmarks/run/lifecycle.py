@@ -230,6 +230,8 @@ class Run:
             raise
         except Exception as exc:  # a run never takes its worker down
             statuses, error = ["failed"] * len(self.seeds), format_error(exc)
+            for record in self.records:
+                record["error_type"] = type(exc).__name__
         wall_time = time.perf_counter() - self.start
         for record in self.records:
             record["wall_time"] = wall_time

@@ -86,6 +86,7 @@ MEASURED_FIELDS = {
     "dead_note": "why some units are never dead by construction, or None",
 }
 EXTRA_FIELDS = {
+    "error_type": "exception type of a failed run (e.g. MemoryError): what failed, as a value",
     "pretrain": "summary of the pre-training of a transfer run (benchmarks.run.transfer)",
     "test_predictions": "class probabilities of the test split (record_predictions runs)",
     "test_labels": "labels of the test split (record_predictions runs)",

@@ -109,4 +109,4 @@ def fake_adam_memory_error_caught(config, seed, options=None):
     try:
         return fake_adam_memory_error(config, seed, options)
     except MemoryError as e:
-        return "failed", {"options": options}, format_error(e)
+        return "failed", {"options": options, "error_type": type(e).__name__}, format_error(e)

@@ -148,7 +148,7 @@ def test_an_exception_becomes_a_failed_run():
     assert status == "failed"
     assert error.startswith("ValueError: Dataset 'digits' does not accept options ['bogus']")
     assert "Traceback" in error and set(RECORD_KEYS) <= set(record)
-    assert record["wall_time"] > 0
+    assert record["wall_time"] > 0 and record["error_type"] == "ValueError"  # as a value
 
 
 def test_early_stopping_evaluates_the_best_epoch():
