@@ -7,9 +7,9 @@ suite's problems. Pure Python: no Keras Tuner or TensorFlow import.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from zoo.domains import is_number
 from zoo.registry import did_you_mean
 
 KINDS = ("choice", "int", "float", "boolean")
@@ -17,10 +17,6 @@ AXIS_KEYS = KINDS + ("default", "step", "sampling", "ordered", "parent", "parent
 SAMPLINGS = ("linear", "log", "reverse_log")
 DIRECTIONS = ("min", "max")
 METRICS = ("loss", "accuracy", "mae")
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def normalize_axis(name: str, spec) -> tuple[list[str], dict | None]:
@@ -61,7 +57,7 @@ def normalize_axis(name: str, spec) -> tuple[list[str], dict | None]:
     else:
         bounds = spec[kind]
         want_int = kind == "int"
-        ok = (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b) for b in bounds)
+        ok = (isinstance(bounds, list) and len(bounds) == 2 and all(is_number(b) for b in bounds)
               and (not want_int or all(isinstance(b, int) for b in bounds)))
         if not ok:
             what = "integers" if want_int else "numbers"
@@ -82,7 +78,7 @@ def normalize_axis(name: str, spec) -> tuple[list[str], dict | None]:
             out["sampling"] = sampling
         if "step" in spec:
             step = spec["step"]
-            if not (_is_number(step) and step > 0 and (not want_int or isinstance(step, int))):
+            if not (is_number(step) and step > 0 and (not want_int or isinstance(step, int))):
                 problems.append(f"step: expected a positive {'integer' if want_int else 'number'}."
                                 f" Received: {name}={spec!r}")
             else:
@@ -93,7 +89,7 @@ def normalize_axis(name: str, spec) -> tuple[list[str], dict | None]:
             problems.append(f"default: expected one of the choices {out['values']}. "
                             f"Received: {name}={spec!r}")
         elif kind in ("int", "float") and "min" in out and not (
-                _is_number(default) and out["min"] <= default <= out["max"]):
+                is_number(default) and out["min"] <= default <= out["max"]):
             problems.append(f"default: expected a number in [{out['min']}, {out['max']}]. "
                             f"Received: {name}={spec!r}")
         out["default"] = default

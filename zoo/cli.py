@@ -137,6 +137,7 @@ EPILOG = """examples:
 
 exit codes: 0 success, 1 some runs failed, 2 bad input (the message says what
 was wrong, what was expected and how to fix it)."""
+DEFAULT_STORE = "runs/zoo.sqlite"  # as benchmarks.store.DEFAULT_STORE (not imported: fast)
 STORE_HELP = "the results store, an SQLite file (default: %(default)s)"
 
 
@@ -192,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Validate a suite, then train every run of its matrix not "
                        "yet in the store. Safe to interrupt: rerun to resume.")
     p.add_argument("suite", help="a suite TOML file or a built-in name (see `zoo suites`)")
-    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE, help=STORE_HELP)
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local worker processes, or a Ray cluster (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: local: "
@@ -221,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("results", help="print recorded runs",
                        description="The runs in a store, as a table, CSV, JSON or Parquet.")
-    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE, help=STORE_HELP)
     p.add_argument("--suite", default=None, help="only this suite (default: every suite)")
     p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table",
                    help="output format (default: %(default)s; parquet needs --out)")
@@ -232,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="A Keras Tuner search whose trials are trained and recorded "
                        "by the benchmark harness.")
     p.add_argument("space", help="a space TOML file or a built-in name (tuning/spaces/)")
-    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE, help=STORE_HELP)
     p.add_argument("--tuner", choices=("random", "grid", "bayesian", "hyperband"),
                    default="random", help="the Keras Tuner tuner (default: %(default)s)")
     p.add_argument("--max-trials", type=int, default=None,
@@ -259,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write the stored runs (packed ones included) as TensorBoard "
                        "event files with HParams, or as MLflow runs.")
     p.add_argument("target", choices=("tensorboard", "mlflow"), help="where to export")
-    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE, help=STORE_HELP)
     p.add_argument("--suite", default=None, help="only this suite (default: every suite)")
     p.add_argument("--out", default=None, help="TensorBoard log folder (default: "
                    "runs/tensorboard) or MLflow tracking URI (default: runs/mlflow)")
@@ -278,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check a results store without changing it: SQLite "
                        "integrity, the schema version, runs left `running` by a dead driver, "
                        "and leases. Exits 1 when it finds a problem.")
-    p.add_argument("--store", default="runs/zoo.sqlite", help=STORE_HELP)
+    p.add_argument("--store", default=DEFAULT_STORE, help=STORE_HELP)
     p.set_defaults(func=_lazy("benchmarks.store.doctor", "doctor_command"))
     return parser
 
