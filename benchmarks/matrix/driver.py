@@ -196,7 +196,8 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
         mine = [run for run in task.runs()
                 if store.claim(run.run_id, suite.name, identity.cell_id(run.config), run.seed,
                                run.config, owner=owner, ttl=ttl, retry_failed=retry_failed)]
-        declined.extend(run.run_id for run in task.runs() if run not in mine)
+        claimed = {run.run_id for run in mine}
+        declined.extend(run.run_id for run in task.runs() if run.run_id not in claimed)
         progress.total -= len(task.runs()) - len(mine)
         if task.members:  # a pack trains only the seeds it claimed
             task.members[:] = mine

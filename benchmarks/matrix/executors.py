@@ -42,7 +42,7 @@ import os
 from typing import Any, Callable, Iterable, Iterator
 
 from benchmarks.matrix import logs, memory
-from benchmarks.matrix.workers import Worker, call_run, call_task, load_function  # noqa: F401
+from benchmarks.matrix.workers import Worker
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
 DEFAULT_PACK_FN = "benchmarks.matrix.packing:run_packed"

@@ -83,7 +83,11 @@ def log_stem(store_path: str, name: str) -> str:
                                 f"{os.getpid()}")
 
 
-def _flush() -> None:
+HEADER = "==> zoo: task "  # starts each task's section of a worker's log
+
+
+def flush() -> None:
+    """Flushes Python's stdout and stderr (before the driver reads a worker's log)."""
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -108,7 +112,7 @@ def redirect_process(path: str) -> None:
     >>> redirect_process("runs/logs/demo-20250101-120000-4242-worker1.log")
     >>> import tensorflow  # nothing reaches the terminal
     """
-    _flush()
+    flush()
     fd = _open_log(path)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -116,7 +120,7 @@ def redirect_process(path: str) -> None:
 
 
 @contextlib.contextmanager
-def redirected(path: str, keep_empty: bool = False):
+def redirected(path: str):
     """Sends fds 1 and 2 to `path` for a block; yields a text stream to the real stdout.
 
     Python's `sys.stdout` / `sys.stderr` objects write to fds 1 / 2, so
@@ -125,9 +129,8 @@ def redirected(path: str, keep_empty: bool = False):
     an exception.
 
     Args:
-        path: The log file (appended to; its folder is created).
-        keep_empty: Keep the file when nothing was written. Defaults to
-            False (an empty log is removed).
+        path: The log file (appended to; its folder is created; removed again
+            when nothing was written).
 
     Yields:
         A line-buffered text stream on the terminal (the stdout of before).
@@ -138,7 +141,7 @@ def redirected(path: str, keep_empty: bool = False):
     ...     import keras
     ...     print("zoo: keras imported", file=terminal)
     """
-    _flush()
+    flush()
     saved = os.dup(1), os.dup(2)
     fd = _open_log(path)
     os.dup2(fd, 1)
@@ -148,31 +151,27 @@ def redirected(path: str, keep_empty: bool = False):
     try:
         yield terminal
     finally:
-        _flush()
+        flush()
         terminal.close()
         os.dup2(saved[0], 1)
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
         with contextlib.suppress(OSError):
-            if not keep_empty and os.path.getsize(path) == 0:
+            if os.path.getsize(path) == 0:
                 os.remove(path)
 
 
 def task_header(run_id: str) -> str:
     """The line a worker writes to its log before a task (`tail` looks for it)."""
-    return f"==> zoo: task {run_id} started {time.strftime('%Y-%m-%d %H:%M:%S')} <=="
+    return f"{HEADER}{run_id} started {time.strftime('%Y-%m-%d %H:%M:%S')} <=="
 
 
 def write_header(run_id: str) -> None:
     """Writes `task_header(run_id)` to this process's fd 2 (its log in a worker)."""
-    _flush()
+    flush()
     os.write(2, ("\n" + task_header(run_id) + "\n").encode())
 
-
-def flush() -> None:
-    """Flushes Python's stdout and stderr (before the driver reads a worker's log)."""
-    _flush()
 
 
 def tail(path: str | None, run_id: str | None = None, lines: int = TAIL_LINES) -> list[str]:
@@ -201,10 +200,10 @@ def tail(path: str | None, run_id: str | None = None, lines: int = TAIL_LINES) -
     except OSError:
         return []
     if run_id is not None:
-        start = text.rfind(f"==> zoo: task {run_id} started ")
+        start = text.rfind(f"{HEADER}{run_id} started ")
         if start >= 0:  # the task's section: from its header to the next one
             text = text[start:].split("\n", 1)[1] if "\n" in text[start:] else ""
-            text = text.split("\n==> zoo: task ", 1)[0]
+            text = text.split("\n" + HEADER, 1)[0]
     return [line for line in text.splitlines() if line.strip()][-int(lines):]
 
 

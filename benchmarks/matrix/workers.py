@@ -30,9 +30,9 @@ import signal
 from typing import Callable
 
 from benchmarks.matrix import logs, memory
+from benchmarks.store.sqlite import FINAL
 from benchmarks.run.record import format_error
 
-_STATUSES = ("ok", "diverged", "failed")
 
 
 def load_function(ref: str) -> Callable:
@@ -106,7 +106,7 @@ def call_run(run_fn: Callable, task, threads: int | None = None,
         status, record, error = run_fn(task.config, task.seed, options)
     except Exception as e:  # run_one never raises, but a stand-in might
         return _memory_outcome(("failed", None, format_error(e)), limit_mb, type(e).__name__)
-    if status not in _STATUSES:
+    if status not in FINAL:
         return "failed", record, f"The run function returned status {status!r}. {error or ''}"
     return _memory_outcome((status, record, error), limit_mb)
 
@@ -141,7 +141,7 @@ def call_task(run_ref: str, pack_ref: str, task, threads: int | None = None,
     except Exception as e:
         return [_memory_outcome(("failed", None, format_error(e)), limit_mb,
                                 type(e).__name__)] * len(seeds)
-    return [_memory_outcome(r, limit_mb) if r[0] in _STATUSES else
+    return [_memory_outcome(r, limit_mb) if r[0] in FINAL else
             ("failed", r[1], f"The pack function returned status {r[0]!r}.") for r in results]
 
 

@@ -18,9 +18,10 @@ from benchmarks.store.sqlite import (
     DEFAULT_STORE,
     FINISHED,
     RECORD_KEYS,
+    FINAL,
     STATUSES,
     Store,
 )
 
-__all__ = ["DEFAULT_STORE", "FINISHED", "RECORD_KEYS", "STATUSES", "Store", "StoreError",
+__all__ = ["DEFAULT_STORE", "FINAL", "FINISHED", "RECORD_KEYS", "STATUSES", "Store", "StoreError",
            "StoreVersionError"]

@@ -57,6 +57,7 @@ from benchmarks.store.leases import lease_ttl, owner_alive
 DEFAULT_STORE = os.path.join("runs", "zoo.sqlite")
 FINISHED = ("ok", "diverged")
 STATUSES = ("running", "ok", "diverged", "failed")
+FINAL = FINISHED + ("failed",)  # what a run function may return; `finish` writes these
 
 
 def _json(value: Any) -> str:
@@ -271,7 +272,7 @@ class Store:
             ValueError: for a status that is not final.
             StoreError: when the store cannot be written (e.g. a full disk).
         """
-        if status not in ("ok", "diverged", "failed"):
+        if status not in FINAL:
             raise ValueError(f"A finished run's status must be ok, diverged or failed. "
                              f"Received: status={status!r}")
         with self._write(f"writing the result of run {run_id}") as conn:

@@ -117,7 +117,7 @@ def test_policy_from_arguments_environment_and_defaults(monkeypatch):
 def test_bad_memory_settings_are_refused(monkeypatch, setting):
     for var, value in setting.items():
         monkeypatch.setenv(var, value)
-    with pytest.raises(ValueError, match="Received"):
+    with pytest.raises(ValueError, match=r"must be a (finite )?number"):
         LocalExecutor(workers=1, run_fn=fake_pid)
 
 
