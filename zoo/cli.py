@@ -118,8 +118,8 @@ def cmd_axes(args) -> int:
 def _shown_default(value) -> str:
     from zoo.axes import PER_MODEL, REQUIRED
 
-    return {REQUIRED: "required", PER_MODEL: "per model"}.get(value, None) \
-        if isinstance(value, str) and value in (REQUIRED, PER_MODEL) else json.dumps(value)
+    names = {REQUIRED: "required", PER_MODEL: "per model"}
+    return names[value] if isinstance(value, str) and value in names else json.dumps(value)
 
 
 EPILOG = """examples:
@@ -307,9 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zoo {args.command}: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `zoo ... | head`: the reader left; not an error of ours
-        import os as _os
-
-        _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), sys.stdout.fileno())
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
         print("zoo: interrupted; finished runs are kept in the store.", file=sys.stderr)

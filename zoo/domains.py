@@ -5,7 +5,9 @@ accepted range with these classes; suite validation, `--set`, tuning spaces
 and `zoo axes` all read the same declaration. A domain's `check(value)`
 returns None for an accepted value, or an `Invalid` saying what was
 expected (and the closest names, for a near-miss name); nothing here
-raises for a bad value and nothing parses messages. Pure Python: importing
+raises for a bad value; a `Name` keeps the opening sentence of its
+resolver's error ("Unknown optimizer 'adamm'") as the `detail`, and its own
+suggestions come from the known names, not from that text. Pure Python: importing
 this module imports neither Keras nor TensorFlow (a `Name` domain imports
 the module that knows its names only when it checks one).
 
@@ -23,9 +25,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import math
 import numbers
+import pkgutil
 from typing import Any
 
 
@@ -61,11 +63,7 @@ def closest(value: Any, names) -> tuple[str, ...]:
 
 def load_ref(ref: str):
     """The object a `"module:attribute"` string names (imported on first use)."""
-    module, _, attr = ref.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return pkgutil.resolve_name(ref)
 
 
 def is_int(value) -> bool:

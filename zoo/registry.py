@@ -8,7 +8,6 @@ lazily, inside the function body, when something is built.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 import re
 from typing import Any, Callable, Iterable
@@ -60,7 +59,9 @@ def natural_key(text: str) -> list:
 
 def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
     """Returns a "did you mean ...?" suffix for a near-miss name, or ""."""
-    close = difflib.get_close_matches(str(name), list(choices), n=n, cutoff=0.5)
+    from zoo.domains import closest
+
+    close = closest(name, choices)[:n]
     if not close:
         return ""
     return " Did you mean " + " or ".join(repr(c) for c in close) + "?"

@@ -90,10 +90,10 @@ class Suite:
 
         Each is a flat JSON-serializable dict (see docs/ARCHITECTURE.md).
         """
-        out = []
+        out, base = [], self.base_config()
         axes = list(self.matrix)
         for values in itertools.product(*(self.matrix[a] for a in axes)):
-            config = self.base_config()
+            config = copy.deepcopy(base)
             config.update(copy.deepcopy(dict(zip(axes, values))))
             if any(all(config.get(k) == v for k, v in ex.items()) for ex in self.exclude):
                 continue

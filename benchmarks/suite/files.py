@@ -23,6 +23,7 @@ import tomllib
 from typing import Any
 
 from zoo.axes import AXES
+from zoo.domains import closest
 from zoo.registry import did_you_mean, natural_key
 
 from benchmarks.suite.definition import FIELDS, GROUP_FIELDS, Suite, known_axes
@@ -115,7 +116,7 @@ def apply_overrides(data: dict, overrides: list[str], path: str, fields=FIELDS,
         if rest:
             if head not in SECTIONS:
                 raise SuiteError([Problem(path, where, f"unknown section {head!r}",
-                                          tuple(_close(head, SECTIONS)), f"--set {item!r}",
+                                          closest(head, SECTIONS), f"--set {item!r}",
                                           hint=f"Expected a dotted key under one of: "
                                                f"{', '.join(SECTIONS)}.")])
             section = data.setdefault(head, {})
@@ -137,7 +138,7 @@ def apply_overrides(data: dict, overrides: list[str], path: str, fields=FIELDS,
         else:
             choices = list(fields) + list(AXES)
             raise SuiteError([Problem(
-                path, where, f"unknown key {key!r}", tuple(_close(key, choices)),
+                path, where, f"unknown key {key!r}", closest(key, choices),
                 f"--set {item!r}", hint=f"Expected {what} ({', '.join(fields)}), an axis "
                 f"(see `zoo axes`), or a dotted key such as fixed.batch_size.")])
     return data
@@ -152,12 +153,6 @@ def _import(modules, path: str) -> None:
             import_modules(modules)
         except ValueError as exc:
             raise SuiteError([Problem(path, "imports", str(exc))]) from None
-
-
-def _close(name: str, choices) -> list[str]:
-    from zoo.domains import closest
-
-    return list(closest(name, choices))
 
 
 def load_suite(path_or_name: str, overrides: list[str] | None = None,
@@ -246,7 +241,7 @@ def load_suites(path_or_name: str, overrides: list[str] | None = None,
         matched = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
         if not matched and not any(c in pattern for c in "*?["):
             raise SuiteError([Problem(path, "suites", f"unknown suite {pattern!r}. Expected one "
-                                      f"of: {', '.join(names)}", tuple(_close(pattern, names)),
+                                      f"of: {', '.join(names)}", closest(pattern, names),
                                       f"suites={patterns!r}")])
         chosen += [n for n in matched if n not in chosen]
     members = []

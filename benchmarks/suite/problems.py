@@ -3,9 +3,9 @@
 Validation never raises at the first problem and never reads its own
 messages back: each check returns `Problem`s (file, field, message,
 suggestions, the value received), `Problems` collects them without
-duplicates, and `SuiteError` carries the list. Callers that need to
-re-label a field (a tuning space calls `[matrix]` `[space]`) do it on the
-values, and the message text is rendered once, by `str(problem)`.
+duplicates, and `SuiteError` carries the list. A tuning space names its
+crossed section `[space]` by passing that label to the validation, and the
+message text is rendered once, by `str(problem)`.
 
 Example:
 
@@ -50,10 +50,6 @@ class Problem:
             if part:
                 text += f" {part}" if text.endswith("?") or text.endswith(".") else f". {part}"
         return text
-
-    def relabel(self, old: str, new: str) -> "Problem":
-        """The same problem with the section `old` of its field called `new`."""
-        return dataclasses.replace(self, field=self.field.replace(old, new, 1))
 
 
 class SuiteError(ValueError):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 
 from zoo.axes import AXES, EXECUTION, MODEL, OPTION
-from zoo.domains import Int, ListOf, check
+from zoo.domains import Int, ListOf, check, closest
 
 from benchmarks.suite.cell import check_config
 from benchmarks.suite.definition import FIELDS, Suite, known_axes
@@ -40,7 +40,7 @@ def _table(data: dict, key: str) -> dict:
 def _check_fields(data: dict, problems: Problems, fields) -> None:
     for key in data:
         if key not in fields:
-            problems.add(key, "unknown field", _closest(key, fields),
+            problems.add(key, "unknown field", closest(key, fields),
                          hint=f"Expected fields: {', '.join(fields)}; axes go under [fixed] or "
                               f"[matrix]")
     for key in ("name", "dataset", "model"):
@@ -76,7 +76,7 @@ def _check_options(data: dict, problems: Problems) -> None:
     allowed = [name for name, axis in AXES.items() if axis.kind in (EXECUTION, OPTION)]
     for key, value in _table(data, "options").items():
         if key not in allowed:
-            problems.add(f"[options] {key}", "unknown option", _closest(key, allowed),
+            problems.add(f"[options] {key}", "unknown option", closest(key, allowed),
                          hint=f"Expected one of: {', '.join(allowed)} (see `zoo axes`)")
         else:
             _check_value(problems, f"[options] {key}", key, value)
@@ -112,7 +112,7 @@ def _check_axes(data: dict, problems: Problems, matrix_label: str) -> None:
                              received=f"{axis}={given!r}")
                 continue
             if axis not in known:
-                problems.add(field, "unknown axis", _closest(axis, known),
+                problems.add(field, "unknown axis", closest(axis, known),
                              hint="Expected an axis of `zoo axes`" + (
                                  f" (run options such as {axis!r} go under [options])"
                                  if axis in AXES else ""))
@@ -139,21 +139,15 @@ def _check_axes(data: dict, problems: Problems, matrix_label: str) -> None:
         for axis in ex if isinstance(ex, dict) else []:
             if axis not in axes:
                 problems.add(f"[[exclude]] #{i + 1} {axis}", "unknown axis",
-                             _closest(axis, sorted(axes)),
+                             closest(axis, sorted(axes)),
                              hint=f"Expected an axis of [fixed] or [matrix]: "
                                   f"{', '.join(list(_table(data, 'fixed')) + list(_table(data, 'matrix')))}")
-
-
-def _closest(name: str, choices) -> tuple[str, ...]:
-    from zoo.domains import closest
-
-    return closest(name, choices)
 
 
 def _check_cells(suite: Suite, cells: list[dict], problems: Problems, matrix_label: str) -> None:
     """`check_config` on every cell, each problem attributed to the field that set it."""
     for cell in cells:
-        for p in check_config(cell):
+        for p in check_config(cell, values=False):
             if p.axis in suite.matrix:
                 field = f"{matrix_label} {p.axis}"
             elif p.axis in suite.fixed:

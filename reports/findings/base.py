@@ -222,8 +222,3 @@ def evidence_table(checks: list[stats.Comparison], in_verdict: bool = True) -> p
                      "margin": sign * c.diff, "p": c.p, "result": result(c),
                      "in_verdict": in_verdict})
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
-
-
-def never_as(penalty: float) -> Callable[[pd.Series], pd.Series]:
-    """A transform that replaces NaN/inf ("never reached") by `penalty`."""
-    return lambda s: s.where(np.isfinite(s), penalty)

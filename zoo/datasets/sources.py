@@ -148,7 +148,5 @@ def check_source(name: str, options: dict | None = None) -> None:
             _check_tfds(rest, options)
         else:
             _check_table("CSV" if prefix == "csv" else "Parquet", rest, options)
-    except SourceError:
-        raise
     except ValueError as exc:
         raise SourceError(str(exc)) from None
