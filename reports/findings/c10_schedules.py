@@ -34,7 +34,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
                if values(groups, n, METRIC).notna().any() else -1.0)
     main = compare_labels(groups, best, "constant", METRIC)
     side = [compare_labels(groups, n, "constant", METRIC) for n in decaying if n != best]
-    summary = (f"Test accuracy: " + ", ".join(
+    summary = ("Test accuracy: " + ", ".join(
         f"{n} {fmt(values(groups, n, METRIC).mean())}" for n in names)
         + f". Best decaying schedule: {main.sentence()}")
     figure = bar_figure(groups, METRIC, "C10: test accuracy by schedule", names)

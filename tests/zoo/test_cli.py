@@ -22,8 +22,8 @@ def test_version_and_python_dash_m():
 def test_every_option_has_help_and_states_its_default():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert {"models", "axes", "suites", "bench", "results", "tune", "report", "export",
-            "merge"} <= set(commands)
+    assert {"models", "datasets", "pipelines", "axes", "suites", "bench", "results", "tune",
+            "report", "export", "merge", "doctor"} <= set(commands)
     for name, sub in commands.items():
         for action in sub._actions:
             if action.dest == "help":
