@@ -40,7 +40,9 @@ def make_executor(executor: str = "local", workers: int | None = None,
     if executor not in ("local", "ray"):
         raise ValueError(f"Unknown executor {executor!r}: expected 'local' or 'ray'. "
                          f"Received: executor={executor!r}")
-    fns = {"run_fn": run_fn or DEFAULT_RUN_FN, "pack_fn": pack_fn or DEFAULT_PACK_FN}
+    # A stand-in run function without a pack function: packs run member by member with it.
+    fns = {"run_fn": run_fn or DEFAULT_RUN_FN,
+           "pack_fn": pack_fn or (DEFAULT_PACK_FN if run_fn is None else None)}
     if executor == "ray":
         return RayExecutor(address=address, num_cpus=workers, **fns)
     return LocalExecutor(workers=workers, log_stem=log_stem, **fns,
@@ -66,7 +68,8 @@ def run(suites: list, store: str, executor: str = "local", workers: int | None =
     Args:
         suites: Validated `Suite`s (`benchmarks.suite.load_suites`, `suite_from_dict`).
         store: Path of the results store (created if missing).
-        executor: "local" or "ray". Defaults to "local".
+        executor: "local" or "ray", or an executor made by `make_executor`
+            (e.g. one whose workers were started early). Defaults to "local".
         workers: Parallel runs. Defaults to the executor's choice.
         address: Ray cluster address (with `executor="ray"`).
         retry_failed: Run failed runs again. Defaults to False.
@@ -82,7 +85,8 @@ def run(suites: list, store: str, executor: str = "local", workers: int | None =
     from benchmarks.matrix.driver import run_suite
     from benchmarks.store import Store
 
-    pool = make_executor(executor, workers, address, run_fn, pack_fn, log_stem, **memory)
+    pool = (make_executor(executor, workers, address, run_fn, pack_fn, log_stem, **memory)
+            if isinstance(executor, str) else executor)
     tensorboard_root = (os.path.join(os.path.dirname(os.path.abspath(store)), "tensorboard")
                         if tensorboard else None)
     summaries = []

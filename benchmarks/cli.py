@@ -26,7 +26,7 @@ import json
 import os
 import sys
 
-from benchmarks.api import leased_text, run
+from benchmarks.api import leased_text, make_executor, run
 from benchmarks.matrix.driver import plan
 from benchmarks.matrix.logs import log_stem, redirected
 from benchmarks.store import Store
@@ -81,6 +81,15 @@ def _cluster_lines(address: str) -> list[str]:
     return lines
 
 
+def _pack_cells(task, axes: list[str]) -> str:
+    """The cells of a pack, e.g. "optimizer=sgd width=32 (seeds 0, 1, 2); ..."."""
+    cells = {}
+    for member in task.members:
+        label = " ".join(f"{a}={json.dumps(member.config.get(a))}" for a in axes) or "the cell"
+        cells.setdefault(label, []).append(str(member.seed))
+    return "; ".join(f"{label} (seeds {', '.join(seeds)})" for label, seeds in cells.items())
+
+
 def dry_run(suites, store_path: str, retry_failed: bool, address: str | None = None) -> int:
     """Prints each suite's cells and run counts without training (nor writing the store).
 
@@ -117,6 +126,11 @@ def dry_run(suites, store_path: str, retry_failed: bool, address: str | None = N
         _table(f"{suite.name}: {len(cells)} cells", ["#", *axes] if axes else ["#"], rows)
         failed = (f", {len(work.failed)} failed (skipped; rerun them with --retry-failed)"
                   if work.failed else "")
+        packs = [task for task in work.tasks if task.members]
+        if packs:
+            _table(f"{suite.name}: {len(packs)} graph(s) of several runs", ["pack", "runs", "cells"],
+                   [[i + 1, len(task.members), _pack_cells(task, axes)]
+                    for i, task in enumerate(packs)])
         print(f"{suite.name}: {len(cells)} cells x {len(suite.seeds)} seeds = {work.total} runs; "
               f"{len(work.done)} already done{failed}{leased_text(work.leased)}, "
               f"{len(work.runs())} to run; "
@@ -137,12 +151,25 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
         SuiteError / BenchInputError: for bad input (exit code 2).
     """
     stem = log_stem(args.store, args.suite)
-    with redirected(f"{stem}-driver.log"):  # validating imports Keras: its start-up lines
-        suites = load_suites(args.suite, args.overrides)
+    executor = args.executor
+    if executor == "local" and not args.dry_run:
+        # Nothing waits on start-up: the workers import TensorFlow while the driver validates.
+        executor = make_executor(args.executor, args.workers, args.address, run_fn, pack_fn,
+                                 stem, max_runs_per_worker=getattr(args, "max_runs_per_worker",
+                                                                   None),
+                                 recycle_rss_mb=getattr(args, "worker_recycle_mb", None),
+                                 memory_limit_mb=getattr(args, "worker_memory_mb", None)).start()
+    try:
+        with redirected(f"{stem}-driver.log"):  # validating imports Keras: its start-up lines
+            suites = load_suites(args.suite, args.overrides)
+    except BaseException:
+        if not isinstance(executor, str):
+            executor.close()
+        raise
     if args.dry_run:
         return dry_run(suites, args.store, args.retry_failed,
                        args.address if args.executor == "ray" else None)
-    summaries = run(suites, args.store, executor=args.executor, workers=args.workers,
+    summaries = run(suites, args.store, executor=executor, workers=args.workers,
                     address=args.address, retry_failed=args.retry_failed,
                     tensorboard=args.tensorboard, run_fn=run_fn, pack_fn=pack_fn,
                     log_stem=stem, out=lambda line: print(line, flush=True),

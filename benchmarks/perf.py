@@ -10,7 +10,8 @@ batch 32), it measures:
   evaluation). Target <= 1.05.
 - `fast_defaults_speedup`: a small matrix (cells x seeds) run the way
   `zoo bench` runs it by default ("auto" execution options from
-  `benchmarks.run.execution`, seeds packed where `pack_seeds_default` says so)
+  `benchmarks.run.execution`, runs packed as `benchmarks.matrix.planner.group_runs`
+  groups them: seeds and cells)
   over the same runs with Keras's own compile/fit defaults
   (`steps_per_execution=1`, `jit_compile="auto"`, one run per seed).
   Target >= 2. `fast_defaults_steady_speedup` is the ratio of steady-state
@@ -21,6 +22,14 @@ batch 32), it measures:
   (`matmul_peak_flops`, float32 1024x1024 in a `tf.function`, best of
   several) measured in the same process; `packed_mfu` for the packed run.
 - `zoo_models_cold_start_s`: `zoo models` in a fresh subprocess.
+- `matrix_vs_plain_keras_speedup`: the user's alternative
+  (`benchmarks.perf_matrix`): a 12-run matrix (optimizer x width x 3 seeds)
+  written as a plain Keras for-loop with Keras's defaults, in a fresh
+  process, over the same matrix through `zoo bench` in a fresh process
+  (wall clock, start-up included; both mean test accuracies printed).
+  Target >= 5.
+- `packed_matrix_mfu`: MFU of one pack of 12 runs of 4 cells (wider MLPs,
+  `perf_matrix.measure_packed_mfu`). Target >= 0.10.
 
 Every timing is warmed up first, then repeated; the median is reported. The
 machine's load average is printed too: on a shared machine, read the ratios
@@ -56,7 +65,8 @@ SIZES = {
                  matrix_seeds=[0], train_samples=128),
 }
 TARGETS = {"harness_overhead_ratio": ("<=", 1.05), "fast_defaults_speedup": (">=", 2.0),
-           "packed_seeds_speedup": (">=", 4.0)}
+           "packed_seeds_speedup": (">=", 4.0), "matrix_vs_plain_keras_speedup": (">=", 5.0),
+           "packed_matrix_mfu": (">=", 0.10)}
 KEYS = ("harness_overhead_ratio", "fast_defaults_speedup", "packed_seeds_speedup", "mfu",
         "zoo_models_cold_start_s")
 
@@ -134,16 +144,19 @@ def measure_overhead(config: dict, repeats: int, options: dict, warmup: bool = T
 
 
 def _run_matrix(cells: list[dict], seeds: list[int], options: dict, pack: bool) -> list:
-    """Runs cells x seeds as `zoo bench` would (packing where it applies); returns records."""
+    """Runs cells x seeds as `zoo bench` would (packed as its planner groups them); returns records."""
     from benchmarks.matrix.packing import run_packed
-    from benchmarks.matrix.planner import pack_seeds_default
+    from benchmarks.matrix.planner import group_runs
 
+    todo = [(cell, [(cell, seed) for seed in seeds]) for cell in cells]
+    groups = group_runs(todo) if pack else [[run] for _, runs in todo for run in runs]
     records = []
-    for cell in cells:
-        if pack and pack_seeds_default(cell, len(seeds)):
-            results = run_packed(cell, seeds, options)
+    for group in groups:
+        if len(group) > 1:
+            results = run_packed(group[0][0], [seed for _, seed in group], options,
+                                 configs=[cell for cell, _ in group])
         else:
-            results = [(("ok", _harness(cell, seed, options), None)) for seed in seeds]
+            results = [("ok", _harness(group[0][0], group[0][1], options), None)]
         for status, record, error in results:
             if status != "ok":
                 raise RuntimeError(f"A perf run failed ({status}): {error}")
@@ -231,6 +244,11 @@ def measure(size: str = "quick") -> dict:
     out.update(measure_packing(config, list(range(s["seeds"])), max(1, s["repeats"] // 2),
                                options))
     out["zoo_models_cold_start_s"] = measure_cold_start(0 if size == "tiny" else 3)
+    if size != "tiny":  # fresh processes of a whole matrix: not a smoke test
+        from benchmarks.perf_matrix import measure_matrix, measure_packed_mfu
+
+        out.update(measure_matrix(repeats=1 if size == "quick" else 2))
+        out.update(measure_packed_mfu(out["peak_flops"]))
     out["load_after"] = os.getloadavg()[0]
     out["config"] = config
     return out
@@ -253,6 +271,19 @@ def format_table(figures: dict) -> str:
         ("packed_mfu", "the same, packed run", ""),
         ("zoo_models_cold_start_s", "`zoo models` in a fresh process", ""),
     ]
+    if "matrix_vs_plain_keras_speedup" in figures:
+        f = figures
+        rows += [
+            ("matrix_vs_plain_keras_speedup", f"{f['matrix_runs']}-run matrix, each in a fresh "
+             "process: plain Keras for-loop / `zoo bench`",
+             f"{f['matrix_plain_keras_s']:.2f} s / {f['matrix_zoo_bench_s']:.2f} s; mean test "
+             f"accuracy {f['plain_keras_test_accuracy']:.3f} (sd "
+             f"{f['plain_keras_test_accuracy_sd']:.3f}) vs {f['zoo_bench_test_accuracy']:.3f} "
+             f"(sd {f['zoo_bench_test_accuracy_sd']:.3f})"),
+            ("matrix_packed_mfu", "MFU of that matrix's pack (widths 32/64)", ""),
+            ("packed_matrix_mfu", f"MFU of one pack of {f['packed_matrix_members']} runs of 4 "
+             "cells (widths 256/512, batch 128)", ""),
+        ]
     lines = ["| figure | what | value | target | details |", "|---|---|---|---|---|"]
     for key, what, details in rows:
         value = figures.get(key)

@@ -204,7 +204,16 @@ def _metrics(record: dict) -> dict:
     out["run_device"] = device if isinstance(device, str) or device is None else json.dumps(device)
     host = record.get("host") or {}
     out["hostname"] = host.get("hostname") if isinstance(host, dict) else str(host)
+    out["timing"] = timing_of(record)  # whose time wall_time & co. measure
     return out
+
+
+def timing_of(record: dict) -> str:
+    """ "own" (alone, or a seed pack) or "shared by N cells" (a pack of cells): whose time."""
+    options = record.get("options") if isinstance(record.get("options"), dict) else {}
+    cells = (options.get("packed") or {}).get("cells", 1) if isinstance(
+        options.get("packed"), dict) else 1
+    return "own" if cells <= 1 else f"shared by {cells} cells"
 
 
 def load_runs(store: str, suite: str | None = None) -> pd.DataFrame:
@@ -273,8 +282,8 @@ def load_runs(store: str, suite: str | None = None) -> pd.DataFrame:
 
 
 EXTRA_COLUMNS = ("target_metric", "target_value", "target_reached", "run_device", "hostname",
-                 "started_at", "finished_at", "attempts", "epoch", "metric", "value", "layer",
-                 "layer_index", "norm")
+                 "timing", "started_at", "finished_at", "attempts", "epoch", "metric", "value",
+                 "layer", "layer_index", "norm")
 
 
 def config_columns(runs: pd.DataFrame) -> list[str]:

@@ -100,7 +100,7 @@ def page(title: str, body: list[str]) -> str:
 
 def _runs_table(report: SuiteReport) -> pd.DataFrame:
     metrics = [m for m in (report.metric, report.select, "best_epoch", "epochs_run", "gen_gap",
-                           "target_epoch", "wall_time", "samples_per_sec") if m]
+                           "target_epoch", "wall_time", "samples_per_sec", "timing") if m]
     columns = ["run_id", "seed", "status"] + report.axes + list(dict.fromkeys(metrics))
     frame = report.runs[[c for c in columns if c in report.runs]].copy()
     frame["error"] = report.runs["error"].fillna("").map(

@@ -32,7 +32,7 @@ import dataclasses
 import os
 
 from benchmarks.matrix.executors import Task
-from benchmarks.matrix.planner import group_seeds
+from benchmarks.matrix.planner import group_runs
 from benchmarks.matrix.progress import Progress
 from benchmarks.run.devices import git_commit
 from benchmarks.store import FINISHED, Store, identity, leases
@@ -104,12 +104,14 @@ def _packed_tensorboard_dir(result, record: dict) -> str | None:
 
 
 def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
-         tensorboard_root: str | None = None, leased: dict[str, str] | None = None) -> Plan:
+         tensorboard_root: str | None = None, leased: dict[str, str] | None = None,
+         packs: bool = True) -> Plan:
     """Splits a suite's runs into to-do and skipped, given the store's statuses.
 
-    The to-do seeds of one cell become one packed task (see
-    `benchmarks.matrix.packing`) when `benchmarks.matrix.planner.group_seeds`
-    groups them (the suite's `[options] pack_seeds`, "auto" by default).
+    The to-do runs that share a graph become one packed task (see
+    `benchmarks.matrix.packing`): the seeds of a cell, and the cells that
+    may train together, as `benchmarks.matrix.planner.group_runs` groups
+    them (the suite's `[options] pack_seeds` and `pack_cells`, "auto" by default).
 
     Args:
         suite: The validated suite.
@@ -119,6 +121,8 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
             `<root>/<suite>/<run_id>`.
         leased: `{run_id: owner}` of live leases (`Store.leases`): runs another
             driver is running, skipped. Defaults to none.
+        packs: Whether runs may be packed at all (False for an executor with
+            a stand-in run function and no pack function). Defaults to True.
 
     Returns:
         A `Plan`.
@@ -126,7 +130,10 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
     tasks, done, failed, total, seen, held = [], [], [], 0, set(), {}
     # peak_flops "auto": each worker measures its matmul peak once, for the runs' MFU.
     options = {"peak_flops": "auto", **suite.run_options(), "suite_commit": suite_commit(suite)}
-    pack = options.pop("pack_seeds", "auto")
+    pack = options.pop("pack_seeds", "auto") if packs else False
+    pack_cells = options.pop("pack_cells", "auto") if packs else False
+    options.pop("pack_seeds", None), options.pop("pack_cells", None)
+    cells = []  # (config, runs to do) per cell
     for config in suite.cells():
         todo = []
         for seed in suite.seeds:
@@ -148,12 +155,13 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                     run_options["tensorboard_dir"] = os.path.join(tensorboard_root, suite.name,
                                                                   rid)
                 todo.append(Task(rid, config, seed, run_options))
-        for group in group_seeds(config, todo, pack):
-            if len(group) > 1:
-                tasks.append(Task(f"pack-{group[0].run_id}", config, group[0].seed,
-                                  dict(options), members=group))
-            else:
-                tasks += group
+        cells.append((config, todo))
+    for group in group_runs(cells, pack, pack_cells):
+        if len(group) > 1:
+            tasks.append(Task(f"pack-{group[0].run_id}", group[0].config, group[0].seed,
+                              dict(options), members=group))
+        else:
+            tasks += group
     return Plan(tasks, done, failed, total, held)
 
 
@@ -186,7 +194,8 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
     store.put_suite(suite.name, suite.description, suite.claim, suite.source, suite.to_spec())
     owner, ttl = leases.driver_identity(), leases.lease_ttl(lease_ttl)
     work = plan(suite, store.statuses(suite.name), retry_failed, tensorboard_root,
-                store.leases(suite.name, ttl))
+                store.leases(suite.name, ttl),
+                packs=getattr(executor, "pack_ref", True) is not None)
     summary = Summary(suite.name, work.total, skipped=len(work.done) + len(work.failed))
     declined = list(work.leased)
     if progress is None:

@@ -156,7 +156,7 @@ class LocalExecutor(_Executor):
 
     def __init__(self, workers: int | None = None, threads: int | None = None,
                  run_fn: Callable | str = DEFAULT_RUN_FN,
-                 pack_fn: Callable | str = DEFAULT_PACK_FN, log_stem: str | None = None,
+                 pack_fn: Callable | str | None = DEFAULT_PACK_FN, log_stem: str | None = None,
                  max_runs_per_worker: int | None = None, recycle_rss_mb: float | None = None,
                  memory_limit_mb: float | None = None):
         cores = cpu_count()
@@ -169,7 +169,7 @@ class LocalExecutor(_Executor):
         self.memory = memory.WorkerMemory.resolve(self.workers, max_runs_per_worker,
                                                   recycle_rss_mb, memory_limit_mb)
         self.run_ref = function_ref(run_fn)
-        self.pack_ref = function_ref(pack_fn)
+        self.pack_ref = function_ref(pack_fn) if pack_fn else None
         self._ctx = multiprocessing.get_context("spawn")
         self._pool: list[Worker] = []
         self.log_stem, self._started = log_stem, 0
@@ -177,6 +177,16 @@ class LocalExecutor(_Executor):
     def describe(self) -> str:
         return (f"local: {self.workers} worker(s) x {self.threads} thread(s), "
                 f"{self.memory.describe()}")
+
+    def start(self) -> "LocalExecutor":
+        """Starts every worker now, so they import TensorFlow while the driver validates.
+
+        Returns:
+            The executor (`run` uses the started workers).
+        """
+        while len(self._pool) < self.workers:
+            self._spawn()
+        return self
 
     def _spawn(self) -> Worker:
         self._started += 1

@@ -136,14 +136,15 @@ class RayExecutor(_Executor):
 
     def __init__(self, address: str | None = None, threads: int | None = None,
                  num_cpus: int | None = None, run_fn: Callable | str = DEFAULT_RUN_FN,
-                 pack_fn: Callable | str = DEFAULT_PACK_FN,
+                 pack_fn: Callable | str | None = DEFAULT_PACK_FN,
                  max_retries: int = DEFAULT_MAX_RETRIES, working_dir: str | None = None):
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more. Received: "
                              f"max_retries={max_retries}")
         self.address, self.num_cpus = address, num_cpus
         self.threads = max(1, int(threads or 1))
-        self.run_ref, self.pack_ref = function_ref(run_fn), function_ref(pack_fn)
+        self.run_ref = function_ref(run_fn)
+        self.pack_ref = function_ref(pack_fn) if pack_fn else None
         self.max_retries, self.working_dir = max_retries, working_dir
         self._started = False
 

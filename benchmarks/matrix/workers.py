@@ -116,8 +116,11 @@ def call_task(run_ref: str, pack_ref: str, task, threads: int | None = None,
     """Runs a task (packed or not); returns `[(status, record, error)]` per run.
 
     Args:
-        run_ref, pack_ref: "module:qualname" of the run and pack functions.
-        task: The `executors.Task`; with `members`, the pack function trains them.
+        run_ref, pack_ref: "module:qualname" of the run and pack functions
+            (no pack function: a pack's members run one by one).
+        task: The `executors.Task`; with `members`, the pack function trains
+            them: `pack(config, seeds, options)`, plus `configs=[...]` (each
+            member's own) when the members are runs of several cells.
         threads: The worker's TensorFlow threads, or None.
         limit_mb: The worker's memory limit, named when a run runs out.
 
@@ -131,10 +134,15 @@ def call_task(run_ref: str, pack_ref: str, task, threads: int | None = None,
     """
     if not task.members:
         return [call_run(load_function(run_ref), task, threads, limit_mb)]
+    if not pack_ref:  # no pack function (a stand-in run function): member by member
+        return [call_run(load_function(run_ref), member, threads, limit_mb)
+                for member in task.members]
     seeds = [m.seed for m in task.members]
     options = {**({"threads": threads} if threads else {}), **task.options}
     try:
-        results = list(load_function(pack_ref)(task.config, seeds, options))
+        configs = [m.config for m in task.members]
+        extra = {"configs": configs} if any(c != task.config for c in configs) else {}
+        results = list(load_function(pack_ref)(task.config, seeds, options, **extra))
         if len(results) != len(seeds):
             raise ValueError(f"The pack function returned {len(results)} results for "
                              f"{len(seeds)} seeds. Received: seeds={seeds}")

@@ -110,9 +110,18 @@ class Run:
     """
 
     def __init__(self, config: dict, seeds: list[int], options: dict | None = None,
-                 members=None):
+                 members=None, configs: list[dict] | None = None):
         self.cfg = {**cell_defaults(), **config}
         self.seeds = [int(s) for s in seeds]
+        # Member i's own config (a pack of several cells); they agree on every axis
+        # that cannot differ inside one graph (`zoo.axes.sharing_axes`).
+        self.configs = ([{**cell_defaults(), **c} for c in configs] if configs
+                        else [self.cfg] * len(self.seeds))
+        if len(self.configs) != len(self.seeds):
+            raise ValueError(f"A run needs one config per seed: {len(self.configs)} configs "
+                             f"for {len(self.seeds)} seeds.")
+        # Member i's loss and metrics, once built.
+        self.losses, self.metrics = [None] * len(self.seeds), [None] * len(self.seeds)
         self.options = dict(options or {})
         self.members = members if members is not None else OneModel()
         self.records = [empty_record() for _ in self.seeds]
@@ -125,6 +134,9 @@ class Run:
         if self.context is None:
             reset_peak_memory()  # the run's own peak_memory_mb in a reused worker
             self.context = prepare_run(self.cfg, self.seeds[0], self.options, self.records[0])
+            resolved = {k: self.cfg[k] for k in ("steps_per_execution", "jit_compile")}
+            for cfg in self.configs:  # "auto" execution options, resolved once for the pack
+                cfg.update(resolved)
         return self.context
 
     def build(self):
@@ -141,11 +153,13 @@ class Run:
         with devices.precision_policy(self.cfg["precision"]):
             for i, seed in enumerate(self.seeds):
                 models.append(self._build_member(i))
+                self.losses[i], self.metrics[i] = context["loss"], context["metrics"]
                 # Member i's shuffling is drawn under its own seed, as its single run draws it.
                 self.pipelines.append(inputs.make_datasets(
                     context["ds"], context["batch_size"], seed, context["label_map"],
                     context["augmenter"]))
-            self.flops = flops_per_example(models[0])  # the same architecture for every member
+            # Per member: cells of one pack may differ in shape.
+            self.flops = [flops_per_example(m) for m in models]
             return self.members.combine(self, models)
 
     def _build_member(self, i: int):
@@ -164,11 +178,12 @@ class Run:
                 state = (random.getstate(), np.random.get_state()[1].tobytes())
                 inputs.prepare_dataset(self.cfg)
                 self._reload = state != (random.getstate(), np.random.get_state()[1].tobytes())
-        model = build_model(self.cfg, self.context, self.records[i])
-        if self.cfg.get("pretrain"):  # transfer learning (claim C16): benchmarks/run/transfer.py
+        cfg = self.configs[i]
+        model = build_model(cfg, self.context, self.records[i])
+        if cfg.get("pretrain"):  # transfer learning (claim C16): benchmarks/run/transfer.py
             from benchmarks.run.transfer import pretrain_into
 
-            self.records[i]["pretrain"] = pretrain_into(model, self.cfg, self.seeds[i],
+            self.records[i]["pretrain"] = pretrain_into(model, cfg, self.seeds[i],
                                                         self.context["batch_size"])
         return model
 
@@ -270,10 +285,12 @@ class Run:
             if i or extra:  # one pack: measured once, by prepare
                 record.update(shared, options={**base_options, **extra})
             measured = dataclasses.replace(
-                outcome, learning_rates=getattr(cbs["lr"], "values", []),
-                grad_layers=grads.layers, grad_norms=grads.history[i], dead=dead.final[i],
+                outcome, learning_rates=cbs["lr"].member_values(i),
+                grad_layers=list(grads.history[i]) or grads.layers,
+                grad_norms=grads.history[i], dead=dead.final[i],
                 dead_history=dead.history[i], dead_note=dead.note)
             measure(record, measured, cbs["timer"],
-                    samples=self.context["n_train"] * len(self.seeds), flops=self.flops,
-                    task=self.context["ds"].spec.task, target=self.cfg["target"],
+                    samples=self.context["n_train"] * len(self.seeds), flops=self.flops[i],
+                    pack_flops=sum(self.flops) / len(self.flops),
+                    task=self.context["ds"].spec.task, target=self.configs[i]["target"],
                     peak_flops=self.options.get("peak_flops"))

@@ -48,6 +48,21 @@ _CLASSIFICATION_ONLY = ("sparse_categorical_crossentropy", "categorical_crossent
                         "categorical_hinge", "kl_divergence")
 
 
+def label_encoding(loss, label_smoothing: float = 0.0) -> str:
+    """How a classification run's labels are encoded: "sparse" (class ids) or "one-hot".
+
+    Runs that share a graph (`benchmarks.matrix.planner.pack_key`) see the
+    same label tensors, so they must agree on it.
+
+    Example:
+
+    >>> label_encoding(None), label_encoding("mse"), label_encoding(None, 0.1)
+    ('sparse', 'one-hot', 'one-hot')
+    """
+    sparse = loss in (None, *SPARSE_LOSSES) and not float(label_smoothing or 0.0)
+    return "sparse" if sparse else "one-hot"
+
+
 def check_loss(name, task: str | None = None, label_smoothing: float = 0.0) -> None:
     """Raises a clear `ValueError` for an unknown loss (or one that misfits the task).
 

@@ -130,7 +130,8 @@ class Measured:
 
 
 def measure(record: dict, measured: Measured, timer, *, samples: int, flops: int, task: str,
-            target: dict | None = None, peak_flops=None) -> None:
+            target: dict | None = None, peak_flops=None, pack_flops: float | None = None
+            ) -> None:
     """Fills a record with what training measured (every field but test, params, options).
 
     Args:
@@ -143,6 +144,9 @@ def measure(record: dict, measured: Measured, timer, *, samples: int, flops: int
         task: The dataset's task ("classification", ...).
         target: The config's `target`, or None. Defaults to None.
         peak_flops: Measured peak FLOP/s for `mfu`, or None. Defaults to None.
+        pack_flops: In a pack whose members differ in size, the members' mean
+            FLOPs per example (for `mfu`, with `samples` of all members).
+            Defaults to None: `flops`.
 
     Example:
 
@@ -166,8 +170,8 @@ def measure(record: dict, measured: Measured, timer, *, samples: int, flops: int
     record["epoch_times"], record["train_times"] = timer.epoch_times[:cut], timer.train_times[:cut]
     record.update(throughput(timer.epoch_times, timer.train_times, samples))
     record["flops_per_example"] = flops
-    if peak_flops and record["samples_per_sec"]:
-        record["mfu"] = flops * record["samples_per_sec"] / float(peak_flops)
+    if peak_flops and record["samples_per_sec"]:  # a pack: its members' mean FLOPs
+        record["mfu"] = (pack_flops or flops) * record["samples_per_sec"] / float(peak_flops)
     record["grad_layers"] = measured.grad_layers
     record["grad_norms"] = {name: norms[:cut] for name, norms in measured.grad_norms.items()}
     record["dead_fraction"], record["dead_by_layer"] = measured.dead

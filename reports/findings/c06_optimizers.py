@@ -48,9 +48,12 @@ def optimizers_converge_faster(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evid
     if not np.isfinite(max_epochs):
         max_epochs = runs["epochs_run"].max()
     longest = runs["wall_time"].max() if "wall_time" in runs else np.nan
+    # Seconds only of runs whose time is their own (not shared with other cells in a pack).
+    own = runs["timing"].eq("own") if "timing" in runs else pd.Series(True, index=runs.index)
     runs = runs.assign(
         epochs_to_target=runs["target_epoch"].where(runs["target_epoch"].notna(), max_epochs + 1),
-        seconds_to_target=runs["target_seconds"].where(runs["target_seconds"].notna(), longest))
+        seconds_to_target=runs["target_seconds"].where(runs["target_seconds"].notna(),
+                                                       longest).where(own))
     claimed = [o for o in CLAIMED if o in set(runs["optimizer"])]
     checks = [compare_groups(runs, "epochs_to_target", {"optimizer": o}, {"optimizer": PLAIN},
                              higher=False) for o in claimed]

@@ -34,14 +34,16 @@ def fake_slow(config, seed, options=None):
     return fake_ok(config, seed, options)
 
 
-def fake_pack(config, seeds, options=None):
-    return [fake_ok(config, seed, {**options, "packed": len(seeds)}) for seed in seeds]
+def fake_pack(config, seeds, options=None, configs=None):
+    configs = configs or [config] * len(seeds)
+    return [fake_ok(cfg, seed, {**options, "packed": len(seeds)})
+            for cfg, seed in zip(configs, seeds)]
 
 
-def fake_pack_dies(config, seeds, options=None):
-    if config["optimizer"] == "adam":
+def fake_pack_dies(config, seeds, options=None, configs=None):
+    if any(cfg["optimizer"] == "adam" for cfg in configs or [config]):
         os._exit(7)
-    return fake_pack(config, seeds, options)
+    return fake_pack(config, seeds, options, configs)
 
 
 def fake_rendezvous(config, seed, options=None):

@@ -22,7 +22,7 @@ BAD = {
     "residual": 2, "filters": 0, "kernel_size": 0, "units": 0, "bidirectional": "no",
     "embed_dim": 0, "heads": 0, "code_size": 0, "weights": "imagenet", "precision": "fp16",
     "device": "gpux",
-    "replicas": 0, "jit_compile": "yes", "steps_per_execution": 0, "pack_seeds": "sometimes",
+    "replicas": 0, "jit_compile": "yes", "steps_per_execution": 0, "pack_seeds": "sometimes", "pack_cells": "always",
     "peak_flops": -1.0, "imports": "mypkg",
 }
 

@@ -32,7 +32,8 @@ def write_suite(tmp_path, text=SUITE):
     return write_toml(tmp_path, text, "tiny.toml")
 
 
-def run_bench(argv, run_fn, pack_fn=fake_pack):
+def run_bench(argv, run_fn, pack_fn=None):
+    """`zoo bench` with stand-ins; without a pack function, packs run member by member."""
     return bench(build_parser().parse_args(["bench", *argv]), run_fn=run_fn, pack_fn=pack_fn)
 
 
@@ -78,7 +79,9 @@ def test_failing_run_does_not_stop_the_others_and_retry_failed(tmp_path, capsys)
 
 def test_killed_worker_becomes_a_failed_run_and_the_pool_goes_on(tmp_path, capsys):
     store = str(tmp_path / "zoo.sqlite")
-    args = [write_suite(tmp_path), "--store", store, "--workers", "1"]
+    # Alone, not in a pack of cells: a worker that dies takes only its own run down.
+    args = [write_suite(tmp_path), "--store", store, "--workers", "1",
+            "--set", "options.pack_cells=false"]
     assert run_bench(args, fake_adam_dies) == 1
     runs = runs_of(store)
     assert sorted(r["status"] for r in runs) == ["failed", "ok", "ok", "ok"]
@@ -89,7 +92,7 @@ def test_killed_worker_becomes_a_failed_run_and_the_pool_goes_on(tmp_path, capsy
 def test_packed_seeds_are_one_task_with_one_record_per_seed(tmp_path, capsys):
     store = str(tmp_path / "zoo.sqlite")
     args = [write_suite(tmp_path), "--store", store, "--workers", "1", "--set", "seeds=[0,1,2]",
-            "--set", "options.pack_seeds=true"]
+            "--set", "options.pack_seeds=true", "--set", "options.pack_cells=false"]
     assert run_bench(args, fake_ok, fake_pack_dies) == 1
     runs = runs_of(store)
     assert len(runs) == 12 and len({r["run_id"] for r in runs}) == 12
@@ -102,6 +105,18 @@ def test_packed_seeds_are_one_task_with_one_record_per_seed(tmp_path, capsys):
     assert "[12/12]" in capsys.readouterr().out
     assert run_bench(args + ["--retry-failed"], fake_ok, fake_pack) == 0
     assert {r["status"] for r in runs_of(store)} == {"ok"}
+
+
+def test_cells_that_share_a_graph_are_one_task_with_each_members_config(tmp_path):
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--workers", "1", "--set", "seeds=[0,1]"]
+    assert run_bench(args, fake_ok, fake_pack) == 0
+    runs = runs_of(store)
+    assert len(runs) == 8
+    for run in runs:  # one pack per batch size: sgd and adam, 2 seeds each
+        assert run["record"]["options"]["packed"] == 4
+        adam = 0.1 * (run["config"]["optimizer"] == "adam")  # each member ran its own config
+        assert run["record"]["test"]["accuracy"] == pytest.approx(0.5 + adam + run["seed"] / 100)
 
 
 def test_local_executor_direct(tmp_path):
@@ -257,11 +272,15 @@ def test_plan_dedupes_and_progress_displays(tmp_path):
     suite = load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]"], check_cells=False)
     work = plan(suite, {}, tensorboard_root=None)
     assert work.total == 8 and len({t.run_id for t in work.runs()}) == 8
-    assert len(work.tasks) == 4  # "auto": the 2 seeds of each cell are packed
+    # "auto": the 2 seeds of each cell are packed, and the optimizers of a batch size share
+    # a graph (batch sizes do not).
+    assert len(work.tasks) == 2 and [len(t.members) for t in work.tasks] == [4, 4]
+    assert {m.config["batch_size"] for m in work.tasks[0].members} == {32}
     logged = plan(suite, {}, tensorboard_root=str(tmp_path))
-    assert len(logged.tasks) == 4  # TensorBoard no longer stops packing
+    assert len(logged.tasks) == 2  # TensorBoard no longer stops packing
     assert all(r.options["tensorboard_dir"].endswith(r.run_id) for r in logged.runs())
-    work = plan(load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]", "options.pack_seeds=false"],
+    work = plan(load_suite(write_suite(tmp_path), ["seeds=[0, 0, 1]", "options.pack_seeds=false",
+                                                   "options.pack_cells=false"],
                            check_cells=False), {})
     assert len(work.tasks) == 8
     stream = io.StringIO()

@@ -1,4 +1,4 @@
-"""Several seeds of one cell trained together, as one Keras model.
+"""Several runs trained together, as one Keras model: the seeds of a cell, and several cells.
 
 Small models leave most of a CPU idle, and a short run spends most of its
 time tracing and dispatching, not multiplying. When a cell's runs differ only
@@ -42,13 +42,21 @@ differs: stacking (`stacking.py`), the pack's loss, per-member metrics,
 logs and stopping (`members.py`). The diagnostics are the run's own
 callbacks with `members=K`.
 
+Several cells share one graph too (`cells.CellPack`, `run_packed(...,
+configs=[...])`): each cell's seeds are a stack with the cell's OWN
+optimizer, loss and metrics, side by side on slices of one input; the
+planner (`benchmarks.matrix.planner.group_runs`) decides which runs share a
+graph from the axis table (`zoo.axes.sharing_axes`). Timing is then shared
+by the pack's cells (`options["packed"]["cells"]`).
+
 Falls back to separate `run_one` calls (`unpackable_reason` says why) for
 models with layers other than Flatten/Dense/Activation/Add/Reshape (e.g.
-BatchNormalization, convolutions, RNNs), dropout (its masks would come from
-one stream), kernel regularizers (the per-member loss would need its own
-penalty), optimizers whose update couples members (`clipnorm`,
-`global_clipnorm`, Adafactor), mixed precision, distribution strategies,
-augmenting pipelines and TensorBoard logging.
+BatchNormalization, convolutions, RNNs), dropout in a seed pack (its masks
+would come from one stream; a pack of cells stacks each dropout run alone,
+with its own random stream), bias or activity regularizers (L1/L2 kernel
+penalties split per member), optimizers whose update couples members
+(`clipnorm`, `global_clipnorm` across the seeds of a stack, Adafactor),
+mixed precision, distribution strategies and augmenting pipelines.
 
 Example:
 
@@ -58,10 +66,12 @@ Example:
 ['ok', 'ok', 'ok', 'ok']
 """
 
+from benchmarks.matrix.packing.cells import CellPack
 from benchmarks.matrix.packing.members import member_logs, packed_loss
+from benchmarks.matrix.packing.seeds import PackedMembers
 from benchmarks.matrix.packing.stacking import stack_models
-from benchmarks.matrix.packing.train import PackedMembers, run_packed
+from benchmarks.matrix.packing.train import run_packed
 from benchmarks.matrix.planner import PACKABLE_MODELS, unpackable_reason
 
-__all__ = ["PACKABLE_MODELS", "PackedMembers", "member_logs", "packed_loss", "run_packed",
+__all__ = ["PACKABLE_MODELS", "CellPack", "PackedMembers", "member_logs", "packed_loss", "run_packed",
            "stack_models", "unpackable_reason"]

@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from benchmarks.matrix.packing.stacking import MemberView
+from benchmarks.matrix.packing.stacking import MemberView, member_penalties
 
 
 def per_example(fn):
@@ -74,7 +74,7 @@ def member_means_class():
                                                    fn(y_true, y_pred), "float32"), axis=0)
                       for name, fn in self.fns.items()]
             self.totals.assign_add(keras.ops.stack(values))
-            self.count.assign_add(keras.ops.cast(keras.ops.shape(y_pred)[0], "float32"))
+            self.count.assign_add(keras.ops.cast(keras.ops.shape(y_true)[0], "float32"))
 
         def result(self):
             means = self.totals / keras.ops.maximum(self.count, 1.0)
@@ -103,11 +103,10 @@ def packed_model_class():
                          training=True):
             """Sum of the members' batch-mean losses; keeps the per-member values."""
             per_member = self.members_metric.fns["loss"](y, y_pred)  # (batch, K)
+            if self.losses:  # L1/L2 kernel penalties: each member's own, in its loss
+                per_member = per_member + member_penalties(self, self.members_metric.k)
             self._member_losses = per_member  # read by compute_metrics in the same step
-            total = keras.ops.sum(keras.ops.mean(per_member, axis=0))
-            if self.losses:
-                total = total + keras.ops.sum(self.losses)
-            return total
+            return keras.ops.sum(keras.ops.mean(per_member, axis=0))
 
         def compute_metrics(self, x, y, y_pred, sample_weight=None):
             known = {"loss": self.__dict__.pop("_member_losses", None)}
@@ -158,7 +157,7 @@ def bookkeeping_class():
             self.stopped = [None] * self.k         # 1-based last epoch of each member
             self.diverged = [None] * self.k
             self.stop_weights = [None] * self.k
-            self.views = [MemberView(self.model, i) for i in range(self.k)]
+            self.views = [MemberView(self.model, i, self.k) for i in range(self.k)]
             self.stoppers = []
             if self.es_args is not None:
                 for view in self.views:

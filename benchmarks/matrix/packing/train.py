@@ -9,22 +9,23 @@ per-member split of the logs and test metrics.
 
 from __future__ import annotations
 
-from benchmarks.matrix.packing.members import (bookkeeping_class, member_logs,
-                                               member_means_class, packed_loss,
-                                               packed_model_class, per_example)
-from benchmarks.matrix.packing.stacking import stack_models
+from benchmarks.matrix.packing.cells import CellPack, units_of
+from benchmarks.matrix.packing.seeds import PackedMembers
 from benchmarks.matrix.planner import unpackable_reason
 from benchmarks.run.members import Unsupported
-from benchmarks.run.record import Measured
 
 
-def run_packed(config: dict, seeds: list[int], options: dict | None = None) -> list[tuple]:
-    """Trains one cell with several seeds in one graph; one result per seed.
+def run_packed(config: dict, seeds: list[int], options: dict | None = None,
+               configs: list[dict] | None = None) -> list[tuple]:
+    """Trains one cell with several seeds (or several cells) in one graph; one result per run.
 
     Args:
         config: A resolved config (as for `benchmarks.run.run_one`).
         seeds: The seeds to train (K members).
         options: Execution options (as for `run_one`). Defaults to None.
+        configs: Each member's own config, for a pack of several cells
+            (`benchmarks.matrix.packing.cells`; members of one cell next to
+            each other). Defaults to None: every member is `config`.
 
     Returns:
         A list of `(status, record, error)`, in the order of `seeds`. Falls
@@ -40,6 +41,10 @@ def run_packed(config: dict, seeds: list[int], options: dict | None = None) -> l
     from benchmarks.run.lifecycle import Run, run_one
 
     seeds, options = [int(s) for s in seeds], dict(options or {})
+    configs = list(configs) if configs else [config] * len(seeds)
+    cells = [c for i, c in enumerate(configs) if c not in configs[:i]]
+    if len(cells) > 1:
+        return _run_cells(configs, seeds, options)
     reason = unpackable_reason(config, options) if len(seeds) > 1 else "one seed"
     if reason is None:
         try:
@@ -55,88 +60,26 @@ def run_packed(config: dict, seeds: list[int], options: dict | None = None) -> l
     return out
 
 
-class PackedMembers:
-    """K members of one cell stacked into one model (see `benchmarks.run.members`).
+def _run_cells(configs: list[dict], seeds: list[int], options: dict) -> list[tuple]:
+    """A pack of several cells (`CellPack`), or each cell's seeds packed apart if it cannot be."""
+    from benchmarks.run.lifecycle import Run
 
-    Args:
-        k: The number of members (seeds).
-    """
-
-    def __init__(self, k: int):
-        self.stacked = int(k)
-
-    def combine(self, run, models: list):
-        """The members stacked into one compiled `PackedModel`.
-
-        Raises:
-            Unsupported: for an optimizer that clips the norm of the whole
-                gradient, or a layer `stack_models` cannot stack.
-        """
-        for i, model in enumerate(models):
-            model.name = f"{model.name}_{i}"
-        opt_config = models[0].optimizer.get_config()
-        if opt_config.get("clipnorm") or opt_config.get("global_clipnorm"):
-            raise Unsupported("gradient norm clipping couples the members")
+    reasons = [unpackable_reason(c, options, cells=True) for c in configs]
+    reason = next((r for r in reasons if r), None)
+    if reason is None:
+        stackable = [unpackable_reason(c, options) is None for c in configs]
         try:
-            packed = stack_models(models)
-        except ValueError as exc:
-            raise Unsupported(str(exc).split(" Set `pack_seeds")[0]) from None
-        loss, metrics = run.context["loss"], run.context["metrics"]
-        fns = {"loss": per_example(loss), **{m.name: per_example(m) for m in metrics}}
-        packed = packed_model_class()(packed.inputs, packed.outputs, name=packed.name,
-                                      members_metric=member_means_class()(self.stacked, fns))
-        packed.compile(optimizer=type(models[0].optimizer).from_config(opt_config),
-                       loss=packed_loss(loss), jit_compile=run.cfg["jit_compile"],
-                       steps_per_execution=run.cfg["steps_per_execution"])
-        return packed
-
-    def datasets(self, pipelines: list) -> tuple:
-        """Member k's batch from its own pipeline (as its single run shuffles it), stacked.
-
-        Validation and test depend on no seed: the last member's serve all,
-        repeated K times.
-        """
-        import tensorflow as tf
-
-        k = self.stacked
-
-        def repeat(x, y):
-            return tf.stack([x] * k, axis=1), tf.stack([y] * k, axis=1)
-
-        def stack(*batches):
-            return tuple(tf.stack([b[j] for b in batches], axis=1) for j in range(2))
-
-        trains = tuple(train for train, _, _ in pipelines)
-        _, val, test = pipelines[-1]
-        train = tf.data.Dataset.zip(trains).map(stack).prefetch(tf.data.AUTOTUNE)
-        return train, val.map(repeat), test.map(repeat)
-
-    def probe_loss(self, loss):
-        """The pack's loss: its gradient w.r.t. a stacked kernel is each member's own."""
-        return packed_loss(loss)
-
-    def callbacks(self, run) -> dict:
-        """Per-member history, divergence and early stopping."""
-        from benchmarks.run.steps import early_stopping_args
-
-        return {"members": bookkeeping_class()(self.stacked,
-                                               early_stopping_args(run.cfg["early_stopping"]))}
-
-    def outcomes(self, run, history, callbacks: dict) -> list[Measured]:
-        """Each member's history, evaluated epoch, divergence and stopping epoch."""
-        book = callbacks["members"]
-        return [Measured(history=book.histories[i],
-                         evaluated_epoch=book.evaluated_epoch(
-                             i, len(book.histories[i].get("loss", []))),
-                         diverged_epoch=book.diverged[i], last_epoch=book.stopped[i])
-                for i in range(self.stacked)]
-
-    def evaluate(self, run, model, test) -> list[dict]:
-        """`{"test": metrics}` of each member, from one evaluation of the pack."""
-        logs = model.evaluate(test, return_dict=True, verbose=0)
-        return [{"test": {key: float(v) for key, v in member_logs(logs, i).items()}}
-                for i in range(self.stacked)]
-
-    def member_options(self, run, i: int) -> dict:
-        """`{"packed": {"members", "seeds", "index"}}`, so reports can tell."""
-        return {"packed": {"members": self.stacked, "seeds": run.seeds, "index": i}}
+            return Run(configs[0], seeds, options, members=CellPack(units_of(configs, stackable)),
+                       configs=configs).execute()
+        except Unsupported as exc:
+            reason = str(exc)
+    results = {}  # cell index -> its runs' results, in seed order
+    cells = [c for i, c in enumerate(configs) if c not in configs[:i]]
+    for j, cell in enumerate(cells):
+        mine = [s for s, c in zip(seeds, configs) if c == cell]
+        results[j] = run_packed(cell, mine, options)
+        for _, record, _ in results[j]:
+            if record is not None and isinstance(record.get("options"), dict):
+                packed = record["options"].get("packed") or {}
+                record["options"]["packed"] = {**packed, "cells_reason": reason}
+    return [results[cells.index(c)].pop(0) for c in configs]

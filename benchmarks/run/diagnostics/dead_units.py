@@ -23,7 +23,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from benchmarks.run.diagnostics.layers import activation_name, stack_members, walk_layers
+from benchmarks.run.diagnostics.layers import (activation_name, display_name, member_slot,
+                                               stack_members, walk_layers)
 
 # Activations whose gradient is exactly zero on a region: units can die.
 CAN_DIE = ("relu", "relu6", "hard_silu", "hard_swish")
@@ -51,17 +52,18 @@ class DeadUnitProbe:
         self._probe, self._names, self._never, self.note = None, [], [], None
         outputs = []
         for layer in walk_layers(model):
-            act = activation_name(layer)
+            act, slot = activation_name(layer), member_slot(layer, members)
             if act in NEVER_DEAD:
-                self._never.append(layer.name)
+                self._never.append((display_name(layer), slot))
             elif act in CAN_DIE:
                 try:
                     outputs.append(layer.output)
-                    self._names.append(layer.name)
+                    self._names.append((display_name(layer), slot))
                 except (AttributeError, ValueError):  # not a graph layer
                     pass
         if self._never:
-            self.note = NEVER_DEAD_NOTE.format(names=", ".join(self._never))
+            names = dict.fromkeys(name for name, _ in self._never)
+            self.note = NEVER_DEAD_NOTE.format(names=", ".join(names))
         if outputs:
             try:
                 self._probe = keras.Model(model.input, outputs)
@@ -92,16 +94,20 @@ class DeadUnitProbe:
         activations were found, None when there is no ReLU-family layer.
         """
         k = self.members or 1
-        by_layer = [{name: 0.0 for name in self._never} for _ in range(k)]
+        by_layer = [{} for _ in range(k)]
+        for name, (first, count) in self._never:
+            for i in range(first, first + count):
+                by_layer[i][name] = 0.0
         dead, total = [0] * k, [0] * k
         if self._probe is not None:
-            for name, alive in zip(self._names, self._alive(self.x)):
-                alive = np.asarray(alive).reshape(k, -1)
-                for i in range(k):
-                    by_layer[i][name] = float(1.0 - alive[i].mean())
-                    dead[i] += int((~alive[i]).sum())
-                    total[i] += int(alive[i].size)
-        return [(dead[i] / total[i] if total[i] else (0.0 if self._never else None),
+            for (name, (first, count)), alive in zip(self._names, self._alive(self.x)):
+                alive = np.asarray(alive).reshape(count, -1)
+                for j in range(count):
+                    i = first + j
+                    by_layer[i][name] = float(1.0 - alive[j].mean())
+                    dead[i] += int((~alive[j]).sum())
+                    total[i] += int(alive[j].size)
+        return [(dead[i] / total[i] if total[i] else (0.0 if by_layer[i] else None),
                  by_layer[i]) for i in range(k)]
 
 

@@ -24,7 +24,8 @@ import math
 
 import keras
 
-from benchmarks.run.diagnostics.layers import kernel_layers, stack_members
+from benchmarks.run.diagnostics.layers import (display_name, layer_kernels, member_slot,
+                                               stack_members, walk_layers)
 
 
 class GradientProbe:
@@ -51,8 +52,12 @@ class GradientProbe:
 
         self.model, self.loss, self.members = model, loss, members
         self.x, self.y = stack_members(x, members), stack_members(y, members)
-        self.kernels = kernel_layers(model)
-        self.layers = [name for name, _ in self.kernels]
+        layers = [layer for layer in walk_layers(model)
+                  if layer.trainable and layer_kernels(layer)]
+        self.kernels = [(display_name(layer), layer_kernels(layer)) for layer in layers]
+        # Which members each layer serves: all of them, except in a pack of several cells.
+        self.slots = [member_slot(layer, members) for layer in layers]
+        self.layers = list(dict.fromkeys(name for name, _ in self.kernels))
         # One graph per run: eager gradients of an RNN cost seconds per epoch.
         # autograph=False: plain Python loops only, and tracing is 5x cheaper (0.06 s vs
         # 0.35 s for an MLP), which is most of the harness's overhead on a short run.
@@ -68,10 +73,10 @@ class GradientProbe:
             value = tf.reduce_mean(tf.cast(self.loss(y, y_pred), "float32"))
         grads = tape.gradient(value, [getattr(v, "value", v) for v in variables])
         out, i = [], 0
-        for _, vs in self.kernels:
+        for (_, vs), (_, count) in zip(self.kernels, self.slots):
             out.append(tf.add_n([self._reduce(tf.square(tf.cast(g, "float32")))
                                  for g in grads[i:i + len(vs)] if g is not None]
-                                or [tf.zeros(self.members or ())]))
+                                or [tf.zeros(count if self.members else ())]))
             i += len(vs)
         return out
 
@@ -86,9 +91,11 @@ class GradientProbe:
     def measure(self) -> list[dict]:
         """`[{layer: norm}]` for the current weights: one dict per member (one if plain)."""
         squares = [keras.ops.convert_to_numpy(s) for s in self._squares(self.x, self.y)]
-        k = 1 if self.members is None else self.members
-        return [{name: _norm(sq if self.members is None else sq[i])
-                 for name, sq in zip(self.layers, squares)} for i in range(k)]
+        out = [{} for _ in range(self.members or 1)]
+        for (name, _), (first, count), sq in zip(self.kernels, self.slots, squares):
+            for j in range(count):
+                out[first + j][name] = _norm(sq if self.members is None else sq[j])
+        return out
 
 
 def _norm(square) -> float:
@@ -118,8 +125,9 @@ class GradientNorms(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.probe = GradientProbe(self.model, self.x, self.y, self.loss, self.members)
         self.layers = self.probe.layers
-        self.history = [{name: [] for name in self.layers}
-                        for _ in range(self.members or 1)]
+        self.history = [{name: [] for (name, _), (first, count)
+                         in zip(self.probe.kernels, self.probe.slots)
+                         if first <= i < first + count} for i in range(self.members or 1)]
 
     def measure(self) -> list[dict]:
         """`[{layer: norm}]` for the current weights, one dict per member."""

@@ -52,8 +52,37 @@ def layer_kernels(layer) -> list:
 
 def kernel_layers(model) -> list[tuple[str, list]]:
     """`[(layer name, [kernel variables])]` of trainable Dense/Conv/RNN layers, input first."""
-    return [(layer.name, kernels) for layer in walk_layers(model)
+    return [(display_name(layer), kernels) for layer in walk_layers(model)
             if layer.trainable and (kernels := layer_kernels(layer))]
+
+
+def display_name(layer) -> str:
+    """The name of the member's layer a (packed) layer stands for.
+
+    A pack of several cells renames each cell's layers apart
+    (`benchmarks.matrix.packing.cells`) and keeps the original name in
+    `layer.zoo_name`.
+    """
+    return getattr(layer, "zoo_name", None) or layer.name
+
+
+def member_slot(layer, members: int | None) -> tuple[int, int]:
+    """`(first member, count)` of the members whose weights a layer holds.
+
+    Args:
+        layer: A layer of a plain or packed model.
+        members: K of the pack, or None for a plain model.
+
+    Returns:
+        `layer.zoo_members` in a pack of several cells (each cell's layers
+        serve only its own members), else `(0, K)` (`(0, 1)` if plain).
+
+    Example:
+
+    >>> member_slot(keras.layers.Dense(2), None)
+    (0, 1)
+    """
+    return tuple(getattr(layer, "zoo_members", None) or (0, members or 1))
 
 
 def activation_name(layer) -> str | None:

@@ -134,13 +134,28 @@ def reached_target(history: dict, elapsed: list, target: dict | None) -> dict | 
 class LearningRateLog(keras.callbacks.Callback):
     """The optimizer's learning rate at the end of every epoch (schedules included).
 
+    A pack of several cells (`benchmarks.matrix.packing.cells`) has one
+    optimizer per cell: its model's `member_learning_rates()` gives each
+    member's.
+
     Attributes:
-        values: One float per epoch.
+        values: One float per epoch (the first member's in a pack of cells).
     """
 
     def on_train_begin(self, logs=None):
-        self.values = []
+        self.values, self._members = [], []
 
     def on_epoch_end(self, epoch, logs=None):
+        rates = getattr(self.model, "member_learning_rates", None)
+        if rates is not None:
+            self._members.append([float(keras.ops.convert_to_numpy(lr)) for lr in rates()])
+            self.values.append(self._members[-1][0])
+            return
         lr = self.model.optimizer.learning_rate
         self.values.append(float(keras.ops.convert_to_numpy(lr)))
+
+    def member_values(self, i: int) -> list:
+        """Member i's learning rate per epoch (the shared one outside a pack of cells)."""
+        if getattr(self, "_members", None):
+            return [epoch[i] for epoch in self._members]
+        return list(getattr(self, "values", []))
