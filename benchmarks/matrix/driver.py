@@ -105,7 +105,7 @@ def _packed_tensorboard_dir(result, record: dict) -> str | None:
 
 def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
          tensorboard_root: str | None = None, leased: dict[str, str] | None = None,
-         packs: bool = True) -> Plan:
+         packs: bool = True, workers: int = 1) -> Plan:
     """Splits a suite's runs into to-do and skipped, given the store's statuses.
 
     The to-do runs that share a graph become one packed task (see
@@ -123,6 +123,8 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
             driver is running, skipped. Defaults to none.
         packs: Whether runs may be packed at all (False for an executor with
             a stand-in run function and no pack function). Defaults to True.
+        workers: The executor's parallel workers: cells are split into at
+            least that many packs where possible. Defaults to 1.
 
     Returns:
         A `Plan`.
@@ -156,7 +158,7 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
                                                                   rid)
                 todo.append(Task(rid, config, seed, run_options))
         cells.append((config, todo))
-    for group in group_runs(cells, pack, pack_cells):
+    for group in group_runs(cells, pack, pack_cells, workers=workers):
         if len(group) > 1:
             tasks.append(Task(f"pack-{group[0].run_id}", group[0].config, group[0].seed,
                               dict(options), members=group))
@@ -195,7 +197,8 @@ def run_suite(suite: Suite, store: Store, executor, retry_failed: bool = False,
     owner, ttl = leases.driver_identity(), leases.lease_ttl(lease_ttl)
     work = plan(suite, store.statuses(suite.name), retry_failed, tensorboard_root,
                 store.leases(suite.name, ttl),
-                packs=getattr(executor, "pack_ref", True) is not None)
+                packs=getattr(executor, "pack_ref", True) is not None,
+                workers=int(getattr(executor, "workers", 1) or 1))
     summary = Summary(suite.name, work.total, skipped=len(work.done) + len(work.failed))
     declined = list(work.leased)
     if progress is None:

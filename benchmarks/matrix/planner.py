@@ -149,10 +149,12 @@ def cells_packable(config: dict, pack_cells="auto") -> bool:
     return unpackable_reason(config, cells=True) is None
 
 
-def _split(groups: list[list], most: int) -> list[list]:
-    """Seed groups joined into packs of at most `most` runs, as even as whole groups allow."""
+def _split(groups: list[list], most: int, parts: int = 1) -> list[list]:
+    """Seed groups joined into packs of at most `most` runs (and at least `parts` packs
+    where there are that many groups), as even as whole groups allow."""
     total = sum(len(g) for g in groups)
-    size = math.ceil(total / math.ceil(total / most)) if total else most
+    parts = max(math.ceil(total / most) if total else 1, min(parts, len(groups)))
+    size = math.ceil(total / parts) if total else most
     packs, pack = [], []
     for group in groups:
         if pack and len(pack) + len(group) > size:
@@ -163,19 +165,22 @@ def _split(groups: list[list], most: int) -> list[list]:
 
 
 def group_runs(cells: list[tuple[dict, list]], pack_seeds="auto", pack_cells="auto",
-               max_members: int = MAX_PACK_MEMBERS) -> list[list]:
+               max_members: int = MAX_PACK_MEMBERS, workers: int = 1) -> list[list]:
     """The to-do runs of a suite, grouped into the runs that share one graph.
 
     Each cell's seeds are grouped first (`group_seeds`); then the groups of
     cells that agree on every axis but `zoo.axes.sharing_axes` (`pack_key`)
     and can be stacked (`cells_packable`) are joined into packs of at most
-    `max_members` runs, each cell's runs kept next to each other.
+    `max_members` runs, each cell's runs kept next to each other, and into
+    at least `workers` packs where there are that many cells (a pack trains
+    in one worker: more packs than workers keep every worker busy).
 
     Args:
         cells: `(config, to-do runs)` per cell, in suite order.
         pack_seeds: The suite's `pack_seeds`. Defaults to "auto".
         pack_cells: The suite's `pack_cells`. Defaults to "auto".
         max_members: The largest pack. Defaults to `MAX_PACK_MEMBERS`.
+        workers: The executor's parallel workers. Defaults to 1.
 
     Returns:
         Groups of runs in suite order: one group per graph.
@@ -199,5 +204,6 @@ def group_runs(cells: list[tuple[dict, list]], pack_seeds="auto", pack_cells="au
                 order.append(group)
     out = []
     for item in order:
-        out += _split(joined[item], max_members) if isinstance(item, str) else [item]
+        out += (_split(joined[item], max_members, workers) if isinstance(item, str)
+                else [item])
     return out

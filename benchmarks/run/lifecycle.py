@@ -261,7 +261,8 @@ class Run:
         x_probe, y_probe = probe_batch(ctx["ds"], 256, ctx["label_map"])
         cbs = {"timer": diag.EpochTimer(), "lr": diag.LearningRateLog(),
                "grads": diag.GradientNorms(x_probe, y_probe,
-                                           self.members.probe_loss(ctx["loss"]), stacked),
+                                           self.members.probe_loss(ctx["loss"]), stacked,
+                                           fuse_dead_units=True),
                **self.members.callbacks(self)}
         if self.options.get("tensorboard_dir"):
             from benchmarks.run.tensorboard_logs import tensorboard_callbacks
@@ -270,7 +271,7 @@ class Run:
                                                          self.cfg, self.seeds[0],
                                                          self.options.get("run_id"))):
                 cbs[f"tensorboard_{i}"] = cb
-        cbs["dead"] = diag.DeadUnits(x_probe, stacked)  # last: sees restored weights
+        cbs["dead"] = diag.DeadUnits(x_probe, stacked, fused=cbs["grads"])  # last: restored
         return cbs
 
     def _measure(self, history, cbs: dict) -> None:

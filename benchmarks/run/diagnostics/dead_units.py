@@ -76,10 +76,13 @@ class DeadUnitProbe:
 
     def _alive_units(self, x):
         """Per probed layer, whether each unit is non-zero for some input: (K, units) / (units,)."""
+        outs = self._probe(x, training=False)
+        return self.alive_of(outs if isinstance(outs, (list, tuple)) else [outs])
+
+    def alive_of(self, outs: list) -> list:
+        """`_alive_units` of the probed layers' outputs (a fused probe computes them)."""
         import tensorflow as tf
 
-        outs = self._probe(x, training=False)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
         if self.members is None:
             return [tf.reduce_any(tf.reshape(tf.not_equal(out, 0), (-1, out.shape[-1])), axis=0)
                     for out in outs]
@@ -87,8 +90,18 @@ class DeadUnitProbe:
                                                        if a not in (1, len(o.shape) - 1)])
                 for o in outs]
 
-    def measure(self) -> list[tuple]:
+    @property
+    def outputs(self) -> list:
+        """The probed layers' outputs (symbolic), for a probe fused with the gradients'."""
+        return list(self._probe.outputs) if self._probe is not None else []
+
+    def measure(self, alive: list | None = None) -> list[tuple]:
         """`[(fraction, {layer: fraction})]` for the current weights, one per member.
+
+        Args:
+            alive: The probed layers' alive units, already computed by a
+                fused probe (`GradientProbe(..., dead=self)`), or None to
+                compute them here.
 
         The fraction is over all measured units; 0.0 when only never-dead
         activations were found, None when there is no ReLU-family layer.
@@ -100,7 +113,8 @@ class DeadUnitProbe:
                 by_layer[i][name] = 0.0
         dead, total = [0] * k, [0] * k
         if self._probe is not None:
-            for (name, (first, count)), alive in zip(self._names, self._alive(self.x)):
+            alive = self._alive(self.x) if alive is None else alive
+            for (name, (first, count)), alive in zip(self._names, alive):
                 alive = np.asarray(alive).reshape(count, -1)
                 for j in range(count):
                     i = first + j
@@ -121,6 +135,9 @@ class DeadUnits(keras.callbacks.Callback):
     Args:
         x: Probe inputs (numpy array or dict of arrays), e.g. 256 training examples.
         members: K for a packed model, None for a plain one. Defaults to None.
+        fused: The run's `GradientNorms`: its probe then measures the dead
+            units in the same graph call as the gradients (one forward pass,
+            one trace). Defaults to None.
 
     Attributes:
         history: Per member, the dead fraction at the end of each epoch.
@@ -128,19 +145,29 @@ class DeadUnits(keras.callbacks.Callback):
         note: Explanation when units are never dead by construction, else None.
     """
 
-    def __init__(self, x, members: int | None = None):
+    def __init__(self, x, members: int | None = None, fused=None):
         super().__init__()
-        self.x, self.members = x, members
+        self.x, self.members, self.fused = x, members, fused
         self.history, self.final, self.note = [[]], [(None, {})], None
 
     def on_train_begin(self, logs=None):
-        self.probe = DeadUnitProbe(self.model, self.x, self.members)
+        self.probe = getattr(self.fused, "dead_probe", None) or DeadUnitProbe(
+            self.model, self.x, self.members)
         self.note = self.probe.note
         self.history = [[] for _ in range(self.members or 1)]
         self.final = [(None, {}) for _ in range(self.members or 1)]
 
-    def measure(self) -> list[tuple]:
-        """`[(fraction, {layer: fraction})]` for the current weights, one per member."""
+    def measure(self, fresh: bool = False) -> list[tuple]:
+        """`[(fraction, {layer: fraction})]` for the current weights, one per member.
+
+        Args:
+            fresh: Measure now even when the fused gradient probe measured
+                this epoch (the weights may have been restored since).
+        """
+        probe = getattr(self.fused, "probe", None)
+        if probe is not None and getattr(probe, "dead", None) is self.probe:
+            alive = probe.last_alive if not fresh else probe.measure_all()[1]
+            return self.probe.measure(alive)
         return self.probe.measure()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -148,4 +175,4 @@ class DeadUnits(keras.callbacks.Callback):
             history.append(fraction)
 
     def on_train_end(self, logs=None):
-        self.final = self.measure()
+        self.final = self.measure(fresh=True)

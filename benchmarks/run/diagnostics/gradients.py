@@ -40,6 +40,8 @@ class GradientProbe:
             the pack's loss (the members' losses summed, e.g.
             `benchmarks.matrix.packing.packed_loss`).
         members: K for a packed model, None for a plain one. Defaults to None.
+        dead: A `DeadUnitProbe` of the same model and inputs to fuse with
+            (its activations come from the same forward pass). Defaults to None.
 
     Example:
 
@@ -47,10 +49,16 @@ class GradientProbe:
     [{'dense_0': 0.41, 'output': 0.93}]
     """
 
-    def __init__(self, model, x, y, loss, members: int | None = None):
+    def __init__(self, model, x, y, loss, members: int | None = None, dead=None):
         import tensorflow as tf
 
         self.model, self.loss, self.members = model, loss, members
+        # Fused with a DeadUnitProbe on the same inputs: one forward pass gives the loss
+        # and the probed activations, and one graph call per epoch measures both.
+        self.dead = dead if dead is not None and dead.outputs else None
+        self.last_alive = None
+        if self.dead is not None:
+            self._fused_model = keras.Model(model.inputs, [*model.outputs, *self.dead.outputs])
         self.x, self.y = stack_members(x, members), stack_members(y, members)
         layers = [layer for layer in walk_layers(model)
                   if layer.trainable and layer_kernels(layer)]
@@ -68,8 +76,15 @@ class GradientProbe:
         import tensorflow as tf
 
         variables = [v for _, vs in self.kernels for v in vs]
+        alive = []
         with tf.GradientTape() as tape:
-            y_pred = self.model(x, training=False)
+            if self.dead is None:
+                y_pred = self.model(x, training=False)
+            else:
+                outs = list(self._fused_model(x, training=False))
+                n = len(self.model.outputs)
+                y_pred = outs[:n] if n > 1 else outs[0]
+                alive = self.dead.alive_of(outs[n:])
             value = tf.reduce_mean(tf.cast(self.loss(y, y_pred), "float32"))
         grads = tape.gradient(value, [getattr(v, "value", v) for v in variables])
         out, i = [], 0
@@ -78,7 +93,7 @@ class GradientProbe:
                                  for g in grads[i:i + len(vs)] if g is not None]
                                 or [tf.zeros(count if self.members else ())]))
             i += len(vs)
-        return out
+        return out, alive
 
     def _reduce(self, squares):
         """Sum over a kernel, or over all but its member axis (0) in a pack."""
@@ -88,9 +103,16 @@ class GradientProbe:
             return tf.reduce_sum(squares)
         return tf.reduce_sum(squares, axis=list(range(1, len(squares.shape))))
 
+    def measure_all(self) -> tuple[list, list]:
+        """One graph call: each kernel layer's squared norms, and the fused dead-unit probe's
+        alive units (empty without one), as numpy arrays."""
+        squares, alive = self._squares(self.x, self.y)
+        return ([keras.ops.convert_to_numpy(s) for s in squares],
+                [keras.ops.convert_to_numpy(a) for a in alive])
+
     def measure(self) -> list[dict]:
         """`[{layer: norm}]` for the current weights: one dict per member (one if plain)."""
-        squares = [keras.ops.convert_to_numpy(s) for s in self._squares(self.x, self.y)]
+        squares, self.last_alive = self.measure_all()
         out = [{} for _ in range(self.members or 1)]
         for (name, _), (first, count), sq in zip(self.kernels, self.slots, squares):
             for j in range(count):
@@ -111,19 +133,27 @@ class GradientNorms(keras.callbacks.Callback):
         y: Targets of the fixed batch, as the loss expects them.
         loss: The loss function (a Keras loss or callable `(y_true, y_pred)`).
         members: K for a packed model, None for a plain one. Defaults to None.
+        fuse_dead_units: Also measure dead units in the same graph call
+            (read by `DeadUnits(fused=this callback)`). Defaults to False.
 
     Attributes:
         layers: Layer names, input side first.
         history: Per member, `{layer name: [norm per epoch]}`.
     """
 
-    def __init__(self, x, y, loss, members: int | None = None):
+    def __init__(self, x, y, loss, members: int | None = None, fuse_dead_units: bool = False):
         super().__init__()
         self.x, self.y, self.loss, self.members = x, y, loss, members
-        self.layers, self.history = [], [{}]
+        self.fuse_dead_units = fuse_dead_units
+        self.layers, self.history, self.dead_probe = [], [{}], None
 
     def on_train_begin(self, logs=None):
-        self.probe = GradientProbe(self.model, self.x, self.y, self.loss, self.members)
+        if self.fuse_dead_units:  # measured with the gradients: see `DeadUnits(fused=...)`
+            from benchmarks.run.diagnostics.dead_units import DeadUnitProbe
+
+            self.dead_probe = DeadUnitProbe(self.model, self.x, self.members)
+        self.probe = GradientProbe(self.model, self.x, self.y, self.loss, self.members,
+                                   dead=self.dead_probe)
         self.layers = self.probe.layers
         self.history = [{name: [] for (name, _), (first, count)
                          in zip(self.probe.kernels, self.probe.slots)
