@@ -1,0 +1,81 @@
+"""How a generative run trains and is measured: `GenerativeMembers`, its members object.
+
+The run lifecycle (`benchmarks.run.lifecycle.Run`) asks its members object
+what differs for a model (`benchmarks.run.members`); for a VAE or GAN
+(`benchmarks.run.generation`) that is: no gradient-norm probe (the record's
+`not_measured` says why), and, after the test losses, the sample quality of
+`benchmarks.run.quality` with the first `GRID` samples kept for the report.
+
+Example:
+
+>>> members_for({"model": "gan"})
+<benchmarks.run.generative_members.GenerativeMembers object ...>
+"""
+
+from __future__ import annotations
+
+from benchmarks.run.members import OneModel
+from zoo.models.generative import is_generative
+
+GRID = 16  # samples kept in the record for the report's grid (seed 0 is shown)
+NOT_MEASURED = {
+    "grad_norms": "generative models train several losses in their own train_step; the "
+                  "gradient probe differentiates one compiled loss of model(x)",
+    "dead_fraction": "the dead-unit probe needs a Functional graph from the model's input; "
+                     "a VAE/GAN is a model of sub-models with its own train_step",
+}
+
+
+def _no_gradients():
+    """A callback standing in for `GradientNorms` where gradient norms are not measured."""
+    import keras
+
+    class NoGradients(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.layers, self.history = [], [{}]
+
+    return NoGradients()
+
+
+def members_for(config: dict):
+    """The members object of a single run: `GenerativeMembers` for a generative model."""
+    return GenerativeMembers() if is_generative(config.get("model")) else OneModel()
+
+
+class GenerativeMembers(OneModel):
+    """One generative model: its own losses, sample quality at the end, some probes off."""
+
+    def callbacks(self, run) -> dict:
+        """Divergence and early stopping as for any run; no gradient-norm probe."""
+        run.records[0]["not_measured"] = dict(NOT_MEASURED)
+        return {"grads": _no_gradients(), **super().callbacks(run)}
+
+    def evaluate(self, run, model, test) -> list[dict]:
+        """Test losses (and the VAE's ELBO), then the quality of as many samples as the test split."""
+        from benchmarks.run import quality
+
+        results = {k: float(v) for k, v in
+                   model.evaluate(test, return_dict=True, verbose=0).items()}
+        if "kl" in results and "reconstruction" in results:
+            results["elbo"] = -(results["reconstruction"] + results["kl"])
+        ds = run.context["ds"]
+        x_test = ds.numpy("test")[0]
+        samples = model.sample(len(x_test), seed=run.seeds[0])
+        generation = {"sample_shape": list(samples.shape[1:]),
+                      "samples": [[round(float(v), 4) for v in s.ravel()]
+                                  for s in samples[:GRID]]}
+        if ds.spec.num_classes:
+            key = {k: run.cfg.get(k) for k in ("dataset", "dataset_options", "split_seed",
+                                               "pipeline", "pipeline_options",
+                                               "train_samples", "train_classes")}
+            scores = quality.score(quality.quality_classifier(ds, key), samples, x_test)
+            generation.update(scores)
+            results.update({k: scores[k] for k in ("coverage", "confidence",
+                                                   "frechet_distance")})
+            results["collapsed"] = (None if scores["collapsed"] is None
+                                    else float(scores["collapsed"]))
+        else:
+            generation["note"] = (f"quality not scored: dataset {ds.spec.name!r} has no "
+                                  f"classes for the quality classifier")
+        return [{"test": results, "generation": generation}]
