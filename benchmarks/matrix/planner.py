@@ -44,8 +44,12 @@ def unpackable_reason(config: dict, options: dict | None = None) -> str | None:
     Returns:
         A one-line reason, or None when the config may be packed.
     """
+    from zoo.models.generative import is_generative
+
     cfg = {**cell_defaults(), **config}
     options = options or {}
+    if is_generative(cfg.get("model")):
+        return "generative models (vae, gan) train with their own train_step, one per seed"
     if cfg.get("dropout"):
         return "dropout: its masks would come from one random stream for all members"
     reg = cfg.get("regularizer")

@@ -13,13 +13,14 @@ the samples. What differs from the other tasks:
   `reconstruction`, `kl` (VAE), their `val_` versions, and `loss` (their
   sum; the VAE's negative ELBO when kl_weight = 1), which the divergence
   checks watch: a NaN/inf loss makes the run "diverged" as for any model.
-- **The test metrics** (`benchmarks.run.generative_members.GenerativeMembers.evaluate`): the parts' losses on
-  the test split, the VAE's `elbo` (-(reconstruction + kl), in nats per
-  example), and the sample quality of `benchmarks.run.quality` scored on as
-  many samples as the test split has (`coverage`, `confidence`,
-  `frechet_distance`, `collapsed` 1/0). The record's `generation` field
-  keeps the full scores and the first 16 samples (for the report's
-  grid); mode collapse is `generation["collapsed"]`.
+- **The test metrics** (`generative_members.GenerativeMembers.evaluate`):
+  the parts' losses on the test split, the VAE's `elbo` (-(reconstruction +
+  kl), in nats per example), and the sample quality of
+  `benchmarks.run.quality` scored on as many samples as the test split has
+  (`coverage`, `confidence`, `frechet_distance`, `collapsed` 1/0). The
+  record's `generation` field keeps the full scores and the first 16
+  samples (for the report's grid); mode collapse is
+  `generation["collapsed"]`.
 - **Diagnostics**: gradient norms are not measured (the probe
   differentiates one compiled loss of `model(x)`; these models train several
   losses in their own train_step) and dead units are not measured (the probe
@@ -33,8 +34,8 @@ Example:
 
 >>> from benchmarks.run import run_one
 >>> status, record, _ = run_one({"dataset": "digits", "model": "gan", "epochs": 2}, seed=0)
->>> sorted(record["history"])[:3], record["generation"]["collapsed"]
-(['d_loss', 'g_loss', 'learning_rate'], True)
+>>> sorted(record["history"])[:3], sorted(record["generation"])[:3]
+(['d_loss', 'g_loss', 'learning_rate'], ['classes_covered', 'classifier', 'collapsed'])
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class GenerativeMembers(OneModel):
         return {"grads": _no_gradients(), **super().callbacks(run)}
 
     def evaluate(self, run, model, test) -> list[dict]:
-        """Test losses (and the VAE's ELBO), then the quality of as many samples as the test split."""
+        """Test losses (and the VAE's ELBO), then the quality of as many samples as the test has."""
         from benchmarks.run import quality
 
         results = {k: float(v) for k, v in
@@ -66,10 +66,13 @@ class GenerativeMembers(OneModel):
                       "samples": [[round(float(v), 4) for v in s.ravel()]
                                   for s in samples[:GRID]]}
         if ds.spec.num_classes:
-            key = {k: run.cfg.get(k) for k in ("dataset", "dataset_options", "split_seed",
-                                               "pipeline", "pipeline_options",
-                                               "train_samples", "train_classes")}
-            scores = quality.score(quality.quality_classifier(ds, key), samples, x_test)
+            scorer_data = ds
+            if run.cfg.get("train_samples"):  # the scorer learns the whole training split
+                from benchmarks.run.inputs import prepare_dataset
+
+                scorer_data = prepare_dataset({**run.cfg, "train_samples": None})[0]
+            classifier = quality.quality_classifier(scorer_data, quality.classifier_key(run.cfg))
+            scores = quality.score(classifier, samples, x_test)
             generation.update(scores)
             results.update({k: scores[k] for k in ("coverage", "confidence",
                                                    "frechet_distance")})

@@ -152,7 +152,8 @@ def _check_table(value: dict) -> None:
     if unknown:
         accepted = ", ".join(p for p in params if p not in ("self", "kwargs", "name"))
         raise ValueError(
-            f"Unknown argument {unknown[0]!r} of optimizer {name!r}.{did_you_mean(unknown[0], params)} "
+            f"Unknown argument {unknown[0]!r} of optimizer {name!r}."
+            f"{did_you_mean(unknown[0], params)} "
             f"It accepts: {accepted}. Received: optimizer={value!r}")
 
 

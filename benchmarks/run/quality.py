@@ -17,8 +17,9 @@ samples against the real test split.
   published FIDs.
 
 The classifier (`quality_classifier`): Flatten -> Dense(128, relu) ->
-Dense(64, relu, "features") -> softmax, Adam, 30 epochs on the run's
-training split, seeded with `CLASSIFIER_SEED`. Its weights are cached like
+Dense(64, relu, "features") -> softmax, Adam, 30 epochs on the whole
+training split of the run's data (`train_samples` left out), seeded with
+`CLASSIFIER_SEED`. Its weights are cached like
 generated data (`zoo.datasets.cache.cached_arrays`, under `$ZOO_CACHE_DIR`,
 kind "quality-classifier"), keyed by the data it was trained on, so every
 run on a dataset is scored by the same classifier. Its test accuracy is
@@ -120,6 +121,24 @@ def _train(dataset, num_classes: int) -> dict:
     arrays = {f"w{i:03d}": w for i, w in enumerate(model.get_weights())}
     arrays["test_accuracy"] = np.asarray(float(accuracy))
     return arrays
+
+
+def classifier_key(config: dict) -> dict:
+    """What identifies the data a run's classifier learns: dataset, options, split, pipeline.
+
+    Not `train_samples`: the classifier learns the whole training split, so
+    runs on a smaller budget are scored by the same classifier.
+
+    Example:
+
+    >>> classifier_key({"dataset": "digits", "train_samples": 200})["dataset"]
+    'digits'
+    """
+    from zoo.axes import value
+
+    return {k: value(config, k) for k in ("dataset", "dataset_options", "split_seed",
+                                          "pipeline", "pipeline_options")} | {
+        "train_classes": config.get("train_classes")}
 
 
 class QualityClassifier:

@@ -129,7 +129,7 @@ class VAE(keras.Model):
         return self._track(self.losses_of(features(data), training=False))
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """`n` samples (decoded means of z ~ N(0, I) drawn with numpy's `seed`), in the data's shape."""
+        """`n` samples: decoded means of z ~ N(0, I) drawn with numpy's `seed`, data-shaped."""
         z = np.random.default_rng(seed).standard_normal((int(n), self.latent_size))
         return np.asarray(self._mean(self.decoder(z.astype("float32"), training=False)))
 
