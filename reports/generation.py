@@ -66,6 +66,8 @@ def cell_label(values: dict) -> str:
 
     >>> cell_label({"optimizer": '{"beta_1": 0.5, "name": "adam"}'})
     'adam(beta_1=0.5)'
+    >>> cell_label({"latent_size": 8})
+    'latent_size=8'
     """
     parts = []
     for axis, value in values.items():
@@ -77,7 +79,8 @@ def cell_label(values: dict) -> str:
         if isinstance(table, dict) and "name" in table:
             args = ", ".join(f"{k}={plots.label(v)}" for k, v in table.items() if k != "name")
             text = f"{table['name']}({args})"
-        parts.append(text if len(values) == 1 else f"{axis}={text}")
+        named = len(values) == 1 and isinstance(value, str)  # "rmsprop", not "latent_size=8"
+        parts.append(text if named else f"{axis}={text}")
     return ", ".join(parts) or "all runs"
 
 
