@@ -13,6 +13,7 @@ the samples. What differs from the other tasks:
   `reconstruction`, `kl` (VAE), their `val_` versions, and `loss` (their
   sum; the VAE's negative ELBO when kl_weight = 1), which the divergence
   checks watch: a NaN/inf loss makes the run "diverged" as for any model.
+  `learning_rate` is the (generator's) `optimizer`'s, per epoch.
 - **The test metrics** (`generative_members.GenerativeMembers.evaluate`):
   the parts' losses on the test split, the VAE's `elbo` (-(reconstruction +
   kl), in nats per example), and the sample quality of

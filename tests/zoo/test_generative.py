@@ -119,6 +119,13 @@ def test_shapes_the_convolutions_cannot_take_get_a_clear_error(name, axes, shape
         build(name, axes, shape)
 
 
+def test_create_model_builds_generative_models_without_a_dataset():
+    gan = zoo.create_model("gan", input_shape=(40, 1), latent_size=4, filters=4)
+    assert gan.sample(2).shape == (2, 40, 1) and gan.generator.input_shape == (None, 4)
+    vae = zoo.create_model("vae", input_shape=(8, 8, 1), num_classes=10, variant="conv")
+    assert vae.sample(3).shape == (3, 8, 8, 1)
+
+
 def test_a_classification_spec_is_refused_with_a_pointer():
     spec = DatasetSpec("tiny", "classification", "image", IMAGE, 3, 3)
     with pytest.raises(ValueError, match="task='generation'"):
