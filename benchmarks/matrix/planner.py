@@ -57,7 +57,9 @@ def unpackable_reason(config: dict, options: dict | None = None) -> str | None:
         return "kernel regularizer: each member's loss would need its own penalty"
     if cfg.get("batch_norm"):
         return "batch_norm: moving statistics are not stacked"
-    if str(cfg.get("optimizer")) in COUPLING_OPTIMIZERS:
+    optimizer = cfg.get("optimizer")  # a name, or a table {name = ..., beta_1 = ...}
+    if str(optimizer.get("name") if isinstance(optimizer, dict) else optimizer) in \
+            COUPLING_OPTIMIZERS:
         return f"optimizer {cfg['optimizer']!r} factors its state across a stacked kernel"
     if cfg.get("precision") not in (None, "float32"):
         return "mixed precision: loss scaling is shared by the pack"

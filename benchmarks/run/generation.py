@@ -26,6 +26,9 @@ the samples. What differs from the other tasks:
   differentiates one compiled loss of `model(x)`; these models train several
   losses in their own train_step) and dead units are not measured (the probe
   needs a Functional graph): the record's `not_measured` says so.
+  `flops_per_example` (and so `mfu`) counts each part's kernels once: an
+  undercount, as a GAN step runs the discriminator on a real and a
+  generated batch and the generator twice.
 
 `check_generation(config)` lists what a config asks that this task cannot
 do (e.g. `d_optimizer` on a model without a discriminator); suite

@@ -172,3 +172,7 @@ def test_builtin_generation_suites_validate_and_are_never_packed():
         assert group_seeds(cells[0], [0, 1, 2], pack=pack if pack == "auto" else False) == [
             [0], [1], [2]]
     assert "generative" in unpackable_reason(cells[0])
+    # An optimizer table is packed or not by its name, as the plain name is.
+    assert "factors its state" in unpackable_reason({"model": "mlp",
+                                                     "optimizer": {"name": "adafactor"}})
+    assert unpackable_reason({"model": "mlp", "optimizer": {"name": "adam", "beta_1": 0.5}}) is None
