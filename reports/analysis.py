@@ -96,8 +96,10 @@ def choose_metrics(runs: pd.DataFrame) -> tuple[str | None, str | None]:
                                    "test_loss"]) or next(
         (c for c in runs.columns if c.startswith("test_") and runs[c].notna().any()), None)
     base = metric[len("test_"):] if metric else "loss"
-    select = _first_present(runs, [f"best_val_{base}", f"final_val_{base}", "best_val_loss",
-                                   "final_val_loss"])
+    # Sample quality is scored after every epoch and the last epoch's weights are tested.
+    order = ["final", "best"] if base == "frechet_distance" else ["best", "final"]
+    select = _first_present(runs, [f"{when}_val_{base}" for when in order]
+                            + ["best_val_loss", "final_val_loss"])
     return metric, select
 
 
@@ -214,7 +216,7 @@ def analyze_suite(store: str, name: str, suite_row: dict | None = None) -> Suite
     figures = _figures(runs, epochs, grads, axes, metric, tables)
     from reports.generation import analyze_generation
 
-    generation = analyze_generation(store, name, runs, axes)
+    generation = analyze_generation(store, name, runs, axes, epochs)
     return SuiteReport(name=name, description=row.get("description") or "", claim=claim,
                        runs=runs, epochs=epochs, axes=axes, metric=metric, select=select,
                        status=status, cells=cells, axis_tables=tables, sentences=sentences,

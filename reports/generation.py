@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -52,11 +53,14 @@ class GenerationReport:
         sentences: The computed verdicts: which cells train stably, and the
             best cell on the Fréchet distance against each other cell.
         grids: `(cell label, figure)` of seed 0's samples per cell.
+        curves: The validation Fréchet distance per epoch (mean ± std over
+            seeds, one line per cell), or None when the runs did not record it.
     """
 
     table: pd.DataFrame
     sentences: list[str]
     grids: list[tuple[str, object]]
+    curves: object | None = None
 
 
 def cell_label(values: dict) -> str:
@@ -133,8 +137,8 @@ def _sentences(table: pd.DataFrame, values: dict) -> list[str]:
     return out
 
 
-def analyze_generation(store, suite: str, runs: pd.DataFrame, axes: list[str]
-                       ) -> GenerationReport | None:
+def analyze_generation(store, suite: str, runs: pd.DataFrame, axes: list[str],
+                       epochs: pd.DataFrame | None = None) -> GenerationReport | None:
     """The generation section of a suite's report, or None when no run scored samples.
 
     Args:
@@ -142,6 +146,8 @@ def analyze_generation(store, suite: str, runs: pd.DataFrame, axes: list[str]
         suite: The suite's name.
         runs: `reports.data.load_runs` rows of the suite.
         axes: The suite's varying axes (one cell per combination).
+        epochs: `reports.data.load_epochs` rows, for the per-epoch validation
+            Fréchet distance (`curves`). Defaults to None.
 
     Returns:
         A `GenerationReport`, or None for a suite without generative runs.
@@ -166,5 +172,12 @@ def analyze_generation(store, suite: str, runs: pd.DataFrame, axes: list[str]
             first = mine.iloc[0]
             grids.append((f"{label} (seed {first['seed']})",
                           plots.sample_grid(first["samples"], first["sample_shape"])))
+    curves = None
+    if epochs is not None and (epochs["metric"] == "val_frechet_distance").any():
+        try:
+            curves = plots.learning_curves(epochs, axes or "suite", "val_frechet_distance")
+        except Exception as e:  # noqa: BLE001 - a plot must not stop the report
+            warnings.warn(f"the validation Fréchet distance curves could not be drawn: "
+                          f"{type(e).__name__}: {e}", stacklevel=2)
     return GenerationReport(table=table.reset_index(drop=True),
-                            sentences=_sentences(table, values), grids=grids)
+                            sentences=_sentences(table, values), grids=grids, curves=curves)

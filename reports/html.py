@@ -167,7 +167,11 @@ def generation_section(g) -> list[str]:
            '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">',
            f"<div>{table(g.table.drop(columns=['frechet_mean']))}</div>"]
     out += [f"<div>{figure(f'Samples: {title}', fig)}</div>" for title, fig in g.grids]
-    return out + ["</div>"]
+    out.append("</div>")
+    if g.curves is not None:
+        out.append(figure("Validation Fréchet distance per epoch (sample quality while "
+                          "training)", g.curves))
+    return out
 
 
 def tuning_sections(t: TuningReport) -> list[str]:

@@ -13,6 +13,9 @@ the samples. What differs from the other tasks:
   `reconstruction`, `kl` (VAE), their `val_` versions, and `loss` (their
   sum; the VAE's negative ELBO when kl_weight = 1), which the divergence
   checks watch: a NaN/inf loss makes the run "diverged" as for any model.
+  After every epoch, the quality of as many samples as the validation split
+  has (the same latent draws each epoch) against that split:
+  `val_frechet_distance`, `val_coverage`, `val_confidence`.
   `learning_rate` is the (generator's) `optimizer`'s, per epoch.
 - **The test metrics** (`generative_members.GenerativeMembers.evaluate`):
   the parts' losses on the test split, the VAE's `elbo` (-(reconstruction +

@@ -44,7 +44,7 @@ def test_frechet_distance_matches_the_gaussian_formula():
 
 
 def test_class_coverage_counts_classes_with_a_fair_share():
-    probs = np.eye(10)[[0] * 50 + [1] * 45 + [2] * 1]  # class 2: 1 of 96, under 0.2 x 9.6
+    probs = np.eye(10)[[0] * 50 + [1] * 45 + [2] * 4]  # class 2: 4 of 99, under 0.5 x 9.9
     assert quality.class_coverage(probs, 10) == 2
     assert quality.class_coverage(np.eye(4)[[0, 1, 2, 3] * 5], 4) == 4
 
@@ -62,9 +62,9 @@ def test_real_data_scores_better_than_noise(classifier, digits):
 
 
 def test_a_generator_of_one_class_is_flagged_as_collapsed(classifier, digits):
-    x_test, y_test = digits.numpy("test")
-    threes = x_test[y_test == 3]
-    scores = quality.score(classifier, np.concatenate([threes] * 3), x_test)
+    (x_train, y_train), (x_test, y_test) = digits.numpy("train"), digits.numpy("test")
+    threes = np.concatenate([x_train[y_train == 3], x_test[y_test == 3]])  # ~180 real threes
+    scores = quality.score(classifier, threes, x_test)
     assert scores["collapsed"] is True and scores["classes_covered"] == 1
     half = x_test[y_test < 5]  # 5 of 10 classes: not fewer than half, so not collapsed
     assert quality.score(classifier, half, x_test)["collapsed"] is False
@@ -102,7 +102,8 @@ def test_a_gan_run_records_both_parts_and_its_sample_quality(cache):
     [(status, record, error)] = run.execute(model)
     assert status == "ok", error
     history = record["history"]
-    for key in ("d_loss", "g_loss", "loss", "val_d_loss", "val_g_loss", "val_loss"):
+    for key in ("d_loss", "g_loss", "loss", "val_d_loss", "val_g_loss", "val_loss",
+                "val_frechet_distance", "val_coverage", "val_confidence"):
         assert len(history[key]) == 2 and all(np.isfinite(history[key])), key
     assert history["loss"][0] == pytest.approx(history["d_loss"][0] + history["g_loss"][0],
                                                rel=1e-4)

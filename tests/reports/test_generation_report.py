@@ -22,7 +22,7 @@ def record(fid: float, collapsed: bool, seed: int) -> dict:
     rec = dict.fromkeys(RECORD_KEYS)
     samples = np.random.default_rng(seed).uniform(size=(16, 64)).round(3).tolist()
     rec.update(history={"d_loss": [1.2, 1.0], "g_loss": [0.8, 0.9], "loss": [2.0, 1.9],
-                        "val_loss": [2.1, 2.0]},
+                        "val_loss": [2.1, 2.0], "val_frechet_distance": [fid * 2, fid]},
                test={"d_loss": 1.0, "g_loss": 0.9, "loss": 1.9, "frechet_distance": fid,
                      "coverage": 0.2 if collapsed else 1.0, "confidence": 0.8,
                      "collapsed": float(collapsed)},
@@ -56,7 +56,9 @@ def test_generation_analysis_counts_stability_and_compares_beyond_seed_noise(sto
 
     report = analyze_suite(store, "gans")
     g = report.generation
-    assert report.metric == "test_frechet_distance"
+    assert (report.metric, report.select) == ("test_frechet_distance",
+                                              "final_val_frechet_distance")
+    assert report.best["config"] == {"optimizer": '{"beta_1": 0.5, "name": "adam"}'}
     table = g.table.set_index("cell")
     assert list(table.index) == ["adam(beta_1=0.5)", "sgd", "adam(beta_1=0.9)"]  # lowest first
     assert table.loc["adam(beta_1=0.9)", ["collapsed", "stable"]].tolist() == [2, 1]
@@ -77,6 +79,7 @@ def test_reports_show_the_grids_next_to_the_metric_table(store, tmp_path):
     page = zoo.report(store=store, suite="gans", out=str(tmp_path)).read_text()
     section = page.split("<h2>Generated samples and their quality</h2>")[1].split("<h2>")[0]
     assert section.count('<img alt="Samples: ') == 3 and "frechet (mean ± 95% CI)" in section
+    assert '<img alt="Validation Fréchet distance per epoch' in section
     assert "exceeds seed noise" in section
     summary = (tmp_path / "gans" / "summary.md").read_text()
     assert "## Generated samples and their quality" in summary and "| adam(beta_1=0.5) |" in summary
