@@ -47,6 +47,7 @@ class SuiteReport:
     provenance: pd.DataFrame
     fixed: dict = dataclasses.field(default_factory=dict)
     tuning: object | None = None  # reports.tuning.TuningReport, set for Keras Tuner suites
+    generation: object | None = None  # reports.generation.GenerationReport, generative suites
 
     @property
     def best_text(self) -> str:
@@ -91,11 +92,14 @@ def _first_present(runs: pd.DataFrame, names) -> str | None:
 
 def choose_metrics(runs: pd.DataFrame) -> tuple[str | None, str | None]:
     """(reported test metric, validation metric used to select the best cell)."""
-    metric = _first_present(runs, ["test_accuracy", "test_mae", "test_loss"]) or next(
+    metric = _first_present(runs, ["test_accuracy", "test_mae", "test_frechet_distance",
+                                   "test_loss"]) or next(
         (c for c in runs.columns if c.startswith("test_") and runs[c].notna().any()), None)
     base = metric[len("test_"):] if metric else "loss"
-    select = _first_present(runs, [f"best_val_{base}", f"final_val_{base}", "best_val_loss",
-                                   "final_val_loss"])
+    # Sample quality is scored after every epoch and the last epoch's weights are tested.
+    order = ["final", "best"] if base == "frechet_distance" else ["best", "final"]
+    select = _first_present(runs, [f"{when}_val_{base}" for when in order]
+                            + ["best_val_loss", "final_val_loss"])
     return metric, select
 
 
@@ -210,12 +214,15 @@ def analyze_suite(store: str, name: str, suite_row: dict | None = None) -> Suite
                         f"No rule is registered for claim {claim!r}."
                         + (f" Rule modules that failed to import: {broken}." if broken else ""))
     figures = _figures(runs, epochs, grads, axes, metric, tables)
+    from reports.generation import analyze_generation
+
+    generation = analyze_generation(store, name, runs, axes, epochs)
     return SuiteReport(name=name, description=row.get("description") or "", claim=claim,
                        runs=runs, epochs=epochs, axes=axes, metric=metric, select=select,
                        status=status, cells=cells, axis_tables=tables, sentences=sentences,
                        best=best, pivot=pivot, figures=figures, finding=found,
                        provenance=data.load_provenance(store, name),
-                       fixed=fixed_settings(runs, axes))
+                       fixed=fixed_settings(runs, axes), generation=generation)
 
 
 def fixed_settings(runs: pd.DataFrame, axes: list[str]) -> dict:

@@ -106,6 +106,8 @@ def report(args) -> int:
             print(f"  {axis}: {sentence}")
         if r.finding is not None:
             print(f"  {r.finding.claim} [{r.finding.verdict}] {r.finding.key_evidence}")
+        for sentence in r.generation.sentences if r.generation is not None else ():
+            print(f"  generation: {sentence}")  # stability, then Fréchet distance vs seed noise
         print(f"  -> {result['pages'][r.name]}")
     if result["index"]:
         print(f"index: {result['index']}")

@@ -124,6 +124,8 @@ def render_suite(report: SuiteReport) -> str:
         body += ["<h2>Finding</h2>", finding_block(report.finding)]
     if report.tuning is not None:
         body += tuning_sections(report.tuning)
+    if report.generation is not None:
+        body += generation_section(report.generation)
     body += ["<h2>Which configuration won?</h2>",
              f"<p><b>Best configuration:</b> {esc(report.best_text)}.</p>"]
     if report.sentences:
@@ -153,6 +155,23 @@ def render_suite(report: SuiteReport) -> str:
         body += ["<h2>Settings shared by every run</h2>", table(settings)]
     body += ["<h2>Provenance</h2>", table(report.provenance)]
     return page(f"zoo report: {report.name}", body)
+
+
+def generation_section(g) -> list[str]:
+    """HTML blocks of a generative suite: the comparison, the quality table, the sample grids."""
+    out = ["<h2>Generated samples and their quality</h2>",
+           "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in g.sentences) + "</ul>",
+           '<p class="muted">Fréchet distance: an FID computed on the features of the zoo\'s '
+           "own quality classifier (not Inception), lower is better; coverage: share of the "
+           "classes the classifier finds in the samples (collapsed below 0.5).</p>",
+           '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">',
+           f"<div>{table(g.table.drop(columns=['frechet_mean']))}</div>"]
+    out += [f"<div>{figure(f'Samples: {title}', fig)}</div>" for title, fig in g.grids]
+    out.append("</div>")
+    if g.curves is not None:
+        out.append(figure("Validation Fréchet distance per epoch (sample quality while "
+                          "training)", g.curves))
+    return out
 
 
 def tuning_sections(t: TuningReport) -> list[str]:

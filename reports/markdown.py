@@ -59,6 +59,13 @@ def render_suite(report: SuiteReport) -> str:
                 table(f.evidence)]
     if report.tuning is not None:
         out += tuning_sections(report.tuning)
+    if report.generation is not None:
+        g = report.generation
+        out += ["## Generated samples and their quality\n",
+                *[f"- {text(s)}" for s in g.sentences], "",
+                "Fréchet distance: an FID on the zoo's own quality classifier's features "
+                "(lower is better). Sample grids (seed 0 of each cell): index.html.\n",
+                table(g.table.drop(columns=["frechet_mean"]))]
     out += ["## Which configuration won?\n", f"Best configuration: {text(report.best_text)}.\n"]
     out += [f"- **{text(axis)}**: {text(s)}" for axis, s in report.sentences.items()]
     out.append("")

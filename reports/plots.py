@@ -247,3 +247,37 @@ def panels(runs: pd.DataFrame, by: str, metrics: list[str], title: str = "",
         ax.tick_params(axis="x", rotation=30)
     fig.suptitle(title or f"{', '.join(metrics)} by {by} (mean, 95% CI)")
     return fig
+
+
+def sample_grid(samples: list, shape: list, columns: int = 4) -> Figure | None:
+    """Generated samples in a grid: images as grey pictures, 1-D signals as lines.
+
+    Args:
+        samples: Flattened samples (lists of floats), e.g. a record's
+            `generation["samples"]`.
+        shape: One sample's shape: `(H, W, C)` for images, `(L, C)` for signals.
+        columns: Samples per row. Defaults to 4.
+
+    Example:
+
+    >>> sample_grid([[0.0] * 64] * 16, [8, 8, 1])
+    <Figure ...>
+    """
+    x = np.asarray(samples, dtype=float)
+    if not len(x):
+        return None
+    x = x.reshape((len(x), *shape))
+    rows = math.ceil(len(x) / columns)
+    fig = Figure(figsize=(columns * 0.9, rows * 0.9), layout="constrained")
+    FigureCanvasAgg(fig)
+    for i, ax in enumerate(fig.subplots(rows, columns, squeeze=False).ravel()):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= len(x):
+            ax.axis("off")
+        elif len(shape) == 3:
+            image = x[i] if shape[-1] in (3, 4) else x[i][..., 0]
+            ax.imshow(np.clip(image, 0, 1), cmap="gray_r", vmin=0, vmax=1)
+        else:
+            ax.plot(x[i].reshape(len(x[i]), -1), linewidth=0.8)
+    return fig

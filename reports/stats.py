@@ -19,7 +19,7 @@ import pandas as pd
 
 LEVEL = 0.95
 LOWER_IS_BETTER = ("loss", "mae", "mse", "error", "time", "seconds", "epoch", "gap",
-                   "roughness", "memory", "diverged", "dead")
+                   "roughness", "memory", "diverged", "dead", "distance", "collapsed")
 
 
 def higher_is_better(metric: str) -> bool:

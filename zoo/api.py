@@ -165,7 +165,8 @@ def create_model(name: str, input_shape, num_classes: int | None = None,
         name: A registry name (`zoo models`) or `"module:builder"`.
         input_shape: One example's shape, e.g. `(64,)` or `(8, 8, 1)`.
         num_classes: Classes of a classification model.
-        task: "classification", "regression" or "reconstruction".
+        task: "classification", "regression" or "reconstruction"; a generative
+            model (`vae`, `gan`) is always built for "generation".
         output_dim: Outputs of a regression model. Defaults to 1 (or the
             flattened input for reconstruction).
         **axes: Model axes (`depth`, `width`, ...), checked against the card.
@@ -180,16 +181,19 @@ def create_model(name: str, input_shape, num_classes: int | None = None,
     import math
 
     from zoo.models import build
+    from zoo.models.generative import GENERATION, is_generative
     from zoo.spec import DatasetSpec
 
     shape = tuple(int(d) for d in input_shape)
+    task = GENERATION if is_generative(name) else task
     if task == "classification":
         if not num_classes or int(num_classes) < 2:
             raise ValueError(f"A classification model needs num_classes >= 2. "
                              f"Received: num_classes={num_classes!r}")
         outputs = int(num_classes)
     else:
-        outputs = int(output_dim or (math.prod(shape) if task == "reconstruction" else 1))
+        outputs = int(output_dim or (math.prod(shape) if task in ("reconstruction", GENERATION)
+                                     else 1))
     kind = "image" if len(shape) == 3 else "sequence" if len(shape) == 2 else "flat"
     spec = DatasetSpec(name="<create_model>", task=task, input_kind=kind, input_shape=shape,
                        num_classes=int(num_classes) if num_classes else None,

@@ -101,11 +101,14 @@ class Axis:
 
 
 # In the order reports pick a suite's headline axis: optimizer before learning_rate, ...
+OPTIMIZER = Name("optimizer", "benchmarks.run.optimizers:check_optimizer",
+                 "benchmarks.run.optimizers:OPTIMIZERS",
+                 "sgd, momentum, adam, ... or any keras.optimizers name", tables=True)
+
 _TABLE = [
-    Axis("optimizer", HARNESS, Name("optimizer", "benchmarks.run.optimizers:check_optimizer",
-                                    "benchmarks.run.optimizers:OPTIMIZERS",
-                                    "sgd, momentum, adam, ... or any keras.optimizers name"),
-         "adam", "Optimizer: a zoo name (sgd, momentum, adam, ...) or any keras.optimizers name.",
+    Axis("optimizer", HARNESS, OPTIMIZER,
+         "adam", "Optimizer: a zoo name (sgd, momentum, adam, ...), any keras.optimizers name, "
+                 'or a table of its arguments ({name = "adam", beta_1 = 0.5}).',
          shares_graph=True),
     Axis("activation", MODEL, Name("activation", "zoo.models.layers:resolve_activation",
                                    "zoo.models.layers:activation_names",
@@ -151,6 +154,12 @@ _TABLE = [
          "Momentum of optimizers that take one (sgd, rmsprop); ignored by others.",
          written=WHEN_SET,
          shares_graph=True),
+    Axis("d_optimizer", HARNESS, NONE | OPTIMIZER, None,
+         "The GAN discriminator's optimizer (as `optimizer`); none = the same as `optimizer`.",
+         written=WHEN_NOT_DEFAULT),
+    Axis("d_learning_rate", HARNESS, NONE | Float(min=0, min_open=True), None,
+         "The GAN discriminator's learning rate; none = the same as `learning_rate`.",
+         written=WHEN_NOT_DEFAULT),
     Axis("weight_decay", HARNESS, NONE | Float(min=0), None,
          "Decoupled weight decay; none = the optimizer's default.",
          shares_graph=True),
@@ -199,6 +208,14 @@ _TABLE = [
     Axis("embed_dim", MODEL, POSITIVE_INT, PER_MODEL, "Token embedding size (token inputs)."),
     Axis("heads", MODEL, POSITIVE_INT, PER_MODEL, "Attention heads."),
     Axis("code_size", MODEL, POSITIVE_INT, PER_MODEL, "Size of the autoencoder's code."),
+    Axis("latent_size", MODEL, POSITIVE_INT, PER_MODEL,
+         "Dimensions of a generative model's latent z (vae, gan).", written=WHEN_NOT_DEFAULT),
+    Axis("kl_weight", MODEL, Float(min=0), PER_MODEL,
+         "Weight of the VAE's KL term (1 = the ELBO; beta-VAE otherwise).",
+         written=WHEN_NOT_DEFAULT),
+    Axis("variant", MODEL, Choice(("dense", "conv")), PER_MODEL,
+         "Architecture family of a model that has several (vae: dense or conv).",
+         written=WHEN_NOT_DEFAULT),
     Axis("weights", MODEL, NONE | Name("weights file", "zoo.models.applications:check_weights",
                                        hint='a local file path, never "imagenet"'),
          PER_MODEL, "Local weights file loaded after building; none = random initialisation.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-TASKS = ("classification", "regression", "reconstruction")
+TASKS = ("classification", "regression", "reconstruction", "generation")
 
 
 @dataclasses.dataclass(frozen=True)

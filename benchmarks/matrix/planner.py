@@ -54,13 +54,19 @@ def unpackable_reason(config: dict, options: dict | None = None,
     Returns:
         A one-line reason, or None when the config may be packed.
     """
+    from zoo.models.generative import is_generative
+
     cfg = {**cell_defaults(), **config}
     options = options or {}
+    if is_generative(cfg.get("model")):
+        return "generative models (vae, gan) train with their own train_step, one per seed"
     if cfg.get("dropout") and not cells:
         return "dropout: its masks would come from one random stream for all members"
     if cfg.get("batch_norm"):
         return "batch_norm: moving statistics are not stacked"
-    if str(cfg.get("optimizer")) in COUPLING_OPTIMIZERS:
+    optimizer = cfg.get("optimizer")  # a name, or a table {name = ..., beta_1 = ...}
+    if str(optimizer.get("name") if isinstance(optimizer, dict) else optimizer) in \
+            COUPLING_OPTIMIZERS:
         return f"optimizer {cfg['optimizer']!r} factors its state across a stacked kernel"
     if cfg.get("precision") not in (None, "float32"):
         return "mixed precision: loss scaling is shared by the pack"

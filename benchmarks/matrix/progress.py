@@ -22,9 +22,10 @@ from benchmarks.matrix.executors import Result
 
 
 def key_metric(record: dict | None) -> tuple[str, float] | None:
-    """The metric to show for a run: test accuracy, else test loss (or None)."""
+    """The metric to show for a run: test accuracy, a generative run's Fréchet distance, else
+    test loss (or None)."""
     test = (record or {}).get("test") or {}
-    for name in ("accuracy", "loss"):
+    for name in ("accuracy", "frechet_distance", "loss"):
         if isinstance(test.get(name), (int, float)):
             return f"test_{name}", float(test[name])
     return None

@@ -60,7 +60,8 @@ import contextlib
 import dataclasses
 import time
 
-from benchmarks.run.members import OneModel, Unsupported
+from benchmarks.run.generative_members import members_for
+from benchmarks.run.members import Unsupported
 from benchmarks.run.record import empty_record, format_error, measure, reset_peak_memory
 from benchmarks.run.steps import build_model, prepare_run
 from zoo.axes import cell_defaults
@@ -92,7 +93,8 @@ class Run:
         seeds: One seed per member.
         options: Execution options (see `run_one`). Defaults to None.
         members: How the members train together: `OneModel()` (the default,
-            one seed) or `benchmarks.matrix.packing.PackedMembers`.
+            one seed; `benchmarks.run.generative_members.GenerativeMembers` for a VAE or
+            GAN) or `benchmarks.matrix.packing.PackedMembers`.
 
     Attributes:
         cfg: The config with every the axis table's defaults (`zoo.axes.cell_defaults`) key.
@@ -123,7 +125,7 @@ class Run:
         # Member i's loss and metrics, once built.
         self.losses, self.metrics = [None] * len(self.seeds), [None] * len(self.seeds)
         self.options = dict(options or {})
-        self.members = members if members is not None else OneModel()
+        self.members = members if members is not None else members_for(self.cfg)
         self.records = [empty_record() for _ in self.seeds]
         self.context, self.pipelines, self.flops = None, [], None
         self._reload = True  # whether loading the data draws random numbers (members > 0)

@@ -90,6 +90,11 @@ EXTRA_FIELDS = {
     "pretrain": "summary of the pre-training of a transfer run (benchmarks.run.transfer)",
     "test_predictions": "class probabilities of the test split (record_predictions runs)",
     "test_labels": "labels of the test split (record_predictions runs)",
+    "generation": "sample quality of a generative run (benchmarks.run.generation): "
+                  "classes_covered, coverage, confidence, frechet_distance, collapsed, "
+                  "the classifier's test accuracy, and the first 16 samples",
+    "not_measured": '{"diagnostic": why it is not measured} where a diagnostic does not apply '
+                    "(generative models: grad_norms, dead_fraction)",
 }
 RECORD_KEYS = tuple(FIELDS)
 

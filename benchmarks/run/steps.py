@@ -99,28 +99,22 @@ def build_model(cfg: dict, context: dict, record: dict):
 def _compile(cfg, ds, strategy, n_train, batch_size):
     import zoo.models
     from benchmarks.run.losses import resolve_loss
-    from benchmarks.run.optimizers import (
-        accepts_argument,
-        default_learning_rate,
-        make_optimizer,
-    )
-    from benchmarks.run.schedules import make_schedule
+    from benchmarks.run.optimizers import run_optimizer
     from zoo.axes import value
+    from zoo.models.generative import is_generative
 
+    if is_generative(cfg["model"]):  # own train_step and losses: benchmarks/run/generation.py
+        from benchmarks.run.generation import compile_generative
+
+        return compile_generative(cfg, ds, strategy, n_train, batch_size), None, [], None
     axes = {k: v for k, v in cfg.items() if k in zoo.models.accepted_axes(cfg["model"])}
     spec = ds.spec
     loss, metrics, label_map = resolve_loss(cfg["loss"], spec.task, spec.num_classes,
                                             value(cfg, "label_smoothing"))
-    lr = cfg["learning_rate"]
-    if cfg["schedule"] not in (None, "constant"):
-        base = lr if lr is not None else default_learning_rate(cfg["optimizer"])
-        lr = make_schedule(cfg["schedule"], base, cfg["epochs"], math.ceil(n_train / batch_size))
     with strategy.scope():
         model = zoo.models.build(cfg["model"], spec, **axes)
-        extra = {}  # momentum: an axis for the optimizers that take it (sgd, rmsprop)
-        if cfg.get("momentum") is not None and accepts_argument(cfg["optimizer"], "momentum"):
-            extra["momentum"] = float(cfg["momentum"])
-        optimizer = make_optimizer(cfg["optimizer"], lr, cfg["weight_decay"], **extra)
+        optimizer = run_optimizer(cfg, cfg["optimizer"], cfg["learning_rate"], n_train,
+                                  batch_size)
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
                       jit_compile=cfg["jit_compile"],
                       steps_per_execution=cfg["steps_per_execution"])

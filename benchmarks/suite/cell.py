@@ -2,8 +2,10 @@
 
 `check_config(config)` checks every axis value of a config against the axis
 table (`zoo.axes`; model axes against the model card's range) and what one
-axis alone cannot say: that the model accepts each model axis, and that the
-loss fits the dataset's task. It returns `CellProblem`s; `validate_config`
+axis alone cannot say: that the model accepts each model axis, that the
+loss fits the dataset's task, and that a generative model's config asks
+nothing its task cannot do (`benchmarks.run.generation.check_generation`:
+`d_optimizer` only for a GAN, no `loss` for a VAE, ...). It returns `CellProblem`s; `validate_config`
 raises the first as a `ValueError` for callers that check one config
 (`run_one`'s users, tuning trials). Importing this module does not import
 TensorFlow; checking an activation or initializer name imports Keras.
@@ -161,6 +163,10 @@ def check_config(config: dict, values: bool = True) -> list[CellProblem]:
         found = _source_problem(dataset, json.dumps(options, sort_keys=True, default=str))
         if found:
             problems.append(CellProblem(found[0], found[1]))
+    from benchmarks.run.generation import check_generation
+
+    problems += [CellProblem(axis, message, received=f"{axis}={config.get(axis)!r}")
+                 for axis, message in check_generation(config)]
     if not any(p.axis in ("loss", "label_smoothing", "dataset") for p in problems):
         problems += _loss_problems(config)
     if card is not None and card.extra.get("user_code") and not problems:

@@ -28,7 +28,7 @@ MODELS = Registry("model")
 
 # Importing these modules registers their entries (none imports Keras at import time).
 from zoo.models import (  # noqa: E402,F401
-    applications, attention, autoencoder, conv, dense, mnist1d_paper, recurrent)
+    applications, attention, autoencoder, conv, dense, generative, mnist1d_paper, recurrent)
 
 PLAIN = (str, int, float, bool, type(None), list, dict)
 
@@ -118,7 +118,9 @@ def load_model(path, **kwargs):
     """
     import keras
 
+    import zoo.models.gan_net  # noqa: F401  (registers zoo>GAN)
     import zoo.models.layers  # noqa: F401  (registers zoo>PositionEmbedding)
+    import zoo.models.vae_net  # noqa: F401  (registers zoo>VAE)
 
     kwargs.setdefault("safe_mode", True)  # no arbitrary code from a file: say so explicitly
     return keras.saving.load_model(path, **kwargs)

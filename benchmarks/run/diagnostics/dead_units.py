@@ -67,8 +67,10 @@ class DeadUnitProbe:
         if outputs:
             try:
                 self._probe = keras.Model(model.input, outputs)
-            except Exception:  # subclassed / nested models: not measurable
-                self._probe, self._names = None, []
+            except Exception:  # subclassed / nested models: not measurable, say so
+                self._probe, self._names, self._never = None, [], []
+                self.note = (f"not measured: {model.name!r} is not a Functional graph from "
+                             f"its input (e.g. a GAN or VAE with its own train_step)")
         if self._probe is not None:  # one small graph: an eager probe call costs ~20 ms/epoch
             import tensorflow as tf
 
