@@ -46,6 +46,9 @@ def unpackable_reason(config: dict, options: dict | None = None) -> str | None:
     """
     cfg = {**cell_defaults(), **config}
     options = options or {}
+    if cfg.get("backend") not in (None, "tensorflow"):
+        return (f"backend {cfg['backend']!r}: packing is built and measured on tensorflow "
+                f"only, so {cfg['backend']} runs train one seed at a time")
     if cfg.get("dropout"):
         return "dropout: its masks would come from one random stream for all members"
     reg = cfg.get("regularizer")

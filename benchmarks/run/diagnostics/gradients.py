@@ -53,6 +53,11 @@ class GradientProbe:
         self.x, self.y = stack_members(x, members), stack_members(y, members)
         self.kernels = kernel_layers(model)
         self.layers = [name for name, _ in self.kernels]
+        if keras.backend.backend() != "tensorflow":  # jax.grad / torch.autograd
+            from benchmarks.run.diagnostics.other_backends import squared_norms_fn
+
+            self._squares = squared_norms_fn(self)
+            return
         # One graph per run: eager gradients of an RNN cost seconds per epoch.
         # autograph=False: plain Python loops only, and tracing is 5x cheaper (0.06 s vs
         # 0.35 s for an MLP), which is most of the harness's overhead on a short run.
