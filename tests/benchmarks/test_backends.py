@@ -189,3 +189,23 @@ def test_the_local_executor_keeps_a_worker_per_backend():
         pids.setdefault(results[task.run_id].record["pid"], set()).add(
             results[task.run_id].record["keras_backend"])
     assert all(len(served) == 1 for served in pids.values())  # one backend per process
+
+
+def test_a_tuning_study_runs_on_one_backend_its_process_runs(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    assert main(["tune", "mlp_digits", "--set", "backend=jax", "--store", store]) == 2
+    assert "start the study with the space's backend: KERAS_BACKEND=jax zoo tune" in (
+        capsys.readouterr().err)
+    space = write_toml(tmp_path, """
+        name = "tune_backends"
+        description = "a backend per trial cannot work"
+        dataset = "digits"
+        model = "mlp"
+        epochs = 1
+        objective = {name = "val_accuracy", direction = "max"}
+
+        [space]
+        backend = {choice = ["tensorflow", "jax"]}
+        """, name="space.toml")
+    assert main(["tune", space, "--store", store]) == 2
+    assert "[space] backend: a study runs its trials in one process" in capsys.readouterr().err

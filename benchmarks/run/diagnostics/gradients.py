@@ -11,6 +11,9 @@ kernel stacked `(K, ...)`), the loss is the sum of the members' losses, so
 the gradient w.r.t. a stacked kernel is, slice by slice, each member's own
 gradient: one backward pass gives the K members' norms.
 
+On JAX and PyTorch the same numbers come from `jax.grad` over
+`model.stateless_call` and `torch.autograd.grad` (`other_backends`).
+
 Example:
 
 >>> grads = GradientNorms(x[:128], y[:128], loss)
