@@ -4,9 +4,10 @@
 set, as `tests/benchmarks/test_backends.py` starts it) builds each registry
 model for a tiny spec, trains one step and round-trips it through `.keras`
 (`tests/zoo/test_models.py`'s contract), then runs the MLP on digits twice
-with one seed through the harness (`benchmarks.run.run_one`). It prints one
-JSON line: `{"backend", "models": {name: null | error}, "record": {...},
-"rerun_identical": bool}`. Many checks in one process: one start-up per backend.
+with one seed through the harness (`benchmarks.run.run_one`), and a CNN
+with the augmenting `image` pipeline once. It prints one JSON line:
+`{"backend", "models": {name: null | error}, "record": {...},
+"rerun_identical": bool, "augmented": null | error}`. Many checks in one process: one start-up per backend.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "zoo"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 RUN = {"dataset": "digits", "model": "mlp", "epochs": 2, "width": 16, "train_samples": 200}
+# Keras random layers inside the tf.data pipeline (the `image` pipeline's augmenter).
+AUGMENTED = {"dataset": "digits", "model": "cnn", "epochs": 1, "filters": 4, "depth": 1,
+             "train_samples": 100, "pipeline": "image", "pipeline_options": {"flip": "horizontal"}}
 
 
 def check_models(names: list[str]) -> dict:
@@ -71,6 +75,8 @@ def main(argv: list[str]) -> dict:
     (status, record, error), (_, again, _) = runs
     result.update(status=status, error=error, record=record_summary(record),
                   rerun_identical=record["history"] == again["history"])
+    status, _, error = run_one({**AUGMENTED, "backend": backend}, 0)
+    result["augmented"] = error if status != "ok" else None
     return result
 
 

@@ -46,11 +46,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 from benchmarks.matrix import logs, memory
 from benchmarks.matrix.workers import Worker
+from zoo.axes import AXES
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
 DEFAULT_PACK_FN = "benchmarks.matrix.packing:run_packed"
 DEFAULT_THREADS_PER_RUN = 2
-DEFAULT_BACKEND = "tensorflow"
+DEFAULT_BACKEND = AXES["backend"].default
 
 
 @dataclasses.dataclass

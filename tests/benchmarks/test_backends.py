@@ -97,6 +97,11 @@ def test_the_same_record_fields_are_filled_on_every_backend(backend):
 
 
 @pytest.mark.parametrize("backend", OTHERS)
+def test_augmenting_pipelines_run_inside_tf_data_on_every_backend(backend):
+    assert checks(backend)["augmented"] is None, checks(backend)["augmented"]
+
+
+@pytest.mark.parametrize("backend", OTHERS)
 def test_each_backend_is_deterministic_on_cpu(backend):
     result = checks(backend)
     assert result["record"]["deterministic"] is True
@@ -209,3 +214,21 @@ def test_a_tuning_study_runs_on_one_backend_its_process_runs(tmp_path, capsys):
         """, name="space.toml")
     assert main(["tune", space, "--store", store]) == 2
     assert "[space] backend: a study runs its trials in one process" in capsys.readouterr().err
+
+
+def test_ray_runs_jax_and_torch_tasks_with_their_keras_backend():
+    from benchmarks.matrix.ray_executor import _for_backend
+
+    class Remote:
+        options_given = None
+
+        def options(self, **options):
+            self.options_given = options
+            return self
+
+    remote = Remote()
+    assert _for_backend(remote, Task("r0", {"optimizer": "adam"}, 0)) is remote
+    assert remote.options_given is None  # tensorflow tasks run as before
+    _for_backend(remote, Task("r1", {"backend": "torch"}, 0))
+    env = remote.options_given["runtime_env"]["env_vars"]
+    assert env["KERAS_BACKEND"] == "torch" and "OMP_WAIT_POLICY" in env
