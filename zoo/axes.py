@@ -59,7 +59,7 @@ AUTO = Const("auto")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16", "float64")
 DEVICES = ("auto", "cpu", "gpu", "tpu")
 BACKENDS = ("tensorflow", "jax", "torch")  # benchmarks.run.backends says what each needs
-# The packages of each backend, whose versions are part of its runs' ids (benchmarks.store.identity).
+# Each backend's packages, whose versions are part of its runs' ids (benchmarks.store.identity).
 BACKEND_PACKAGES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib"), "torch": ("torch",)}
 TARGET_METRICS = ("val_accuracy", "val_loss", "accuracy", "loss", "val_mae", "mae")
 EARLY_STOPPING = {"patience": Int(min=0), "monitor": Name("metric"), "min_delta": Float(min=0),

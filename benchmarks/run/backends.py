@@ -80,8 +80,9 @@ def missing_reason(backend: str) -> str | None:
 
     Example:
 
-    >>> missing_reason("jax")   # without the extra
-    "the Keras backend 'jax' is not installed in this Python: install it with pip install -e '.[jax]' (or pip install 'zoo[jax]')"
+    >>> print(missing_reason("jax"))   # without the extra
+    the Keras backend 'jax' is not installed in this Python: install it with
+    pip install -e '.[jax]' (or pip install 'zoo[jax]')
     """
     if backend not in BACKENDS or installed(backend):
         return None
