@@ -62,14 +62,16 @@ def checks(backend: str, group: str = "fast") -> dict:
     if missing:
         pytest.skip(missing)
     process = _started(group)[backend]
-    stdout, stderr = process.communicate(timeout=900)
+    stdout, stderr = process.communicate(timeout=1800)
     lines = [ln for ln in stdout.splitlines() if ln.startswith("BACKEND_CHECKS ")]
     assert lines, f"the {backend} checks printed no result:\n{stderr[-3000:]}"
     return json.loads(lines[-1].split(" ", 1)[1])
 
 
 def _params():
-    return [pytest.param(b, m, marks=[pytest.mark.slow] if group == "slow" else [])
+    # The slow group's jax process compiles five Keras applications: 12 minutes under load.
+    slow = [pytest.mark.slow, pytest.mark.timeout(1800)]
+    return [pytest.param(b, m, marks=slow if group == "slow" else [])
             for group, models in GROUPS.items() for m in models for b in OTHERS]
 
 
