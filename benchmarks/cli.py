@@ -29,6 +29,7 @@ import sys
 from benchmarks.api import leased_text, make_executor, run
 from benchmarks.matrix.driver import plan
 from benchmarks.matrix.logs import log_stem, redirected
+from benchmarks.matrix.progress import shown_value
 from benchmarks.store import Store
 from benchmarks.suite import load_suites
 from zoo.registry import did_you_mean
@@ -122,7 +123,8 @@ def dry_run(suites, store_path: str, retry_failed: bool, address: str | None = N
         work = plan(suite, statuses, retry_failed, leased=leased)
         axes = list(suite.matrix)
         cells = suite.cells()
-        rows = [[i + 1, *[json.dumps(c.get(a)) for a in axes]] for i, c in enumerate(cells)]
+        rows = [[i + 1, *[json.dumps(shown_value(c, a)) for a in axes]]
+                for i, c in enumerate(cells)]
         _table(f"{suite.name}: {len(cells)} cells", ["#", *axes] if axes else ["#"], rows)
         failed = (f", {len(work.failed)} failed (skipped; rerun them with --retry-failed)"
                   if work.failed else "")

@@ -4,7 +4,8 @@
 `SuiteReport`: the varying axes, the status counts, per-cell statistics over
 seeds, a per-axis comparison with a "best vs runner-up" sentence for each
 axis, the best configuration (chosen on validation, reported on test), an
-optional two-axis pivot, figures and the suite's finding. `reports.html` and
+optional two-axis pivot, figures, the suite's finding and, for runs on
+several Keras backends, the backend comparison (`reports.backends`). `reports.html` and
 `reports.markdown` only render it; nothing there re-computes a number.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reports import data, plots, stats
+from reports.backends import compare_backends
 from reports.findings import FINDINGS, LOAD_ERRORS, Finding, evaluate
 from reports.findings.c07_regularizers import regularization
 
@@ -48,6 +50,7 @@ class SuiteReport:
     fixed: dict = dataclasses.field(default_factory=dict)
     tuning: object | None = None  # reports.tuning.TuningReport, set for Keras Tuner suites
     generation: object | None = None  # reports.generation.GenerationReport, generative suites
+    backends: object | None = None  # reports.backends.BackendComparison, runs on 2+ backends
 
     @property
     def best_text(self) -> str:
@@ -222,7 +225,18 @@ def analyze_suite(store: str, name: str, suite_row: dict | None = None) -> Suite
                        status=status, cells=cells, axis_tables=tables, sentences=sentences,
                        best=best, pivot=pivot, figures=figures, finding=found,
                        provenance=data.load_provenance(store, name),
-                       fixed=fixed_settings(runs, axes), generation=generation)
+                       fixed=fixed_settings(runs, axes),
+                       backends=compare_backends(runs, metric, _workload(axes)),
+                       generation=generation)
+
+
+def _workload(axes: list[str]) -> list[str]:
+    """The varying axes other than `backend`; with `model` among them, without the model
+    axes, whose values follow from each model's card."""
+    from zoo.axes import AXES, MODEL
+
+    return [a for a in axes if a != "backend" and not (
+        "model" in axes and a in AXES and AXES[a].kind == MODEL)]
 
 
 def fixed_settings(runs: pd.DataFrame, axes: list[str]) -> dict:

@@ -137,6 +137,14 @@ def render_suite(report: SuiteReport) -> str:
     if report.pivot is not None:
         body += [f"<h3>Mean {esc(report.metric)}: {esc(report.axes[0])} x "
                  f"{esc(report.axes[1])}</h3>", table(report.pivot, index=True)]
+    if report.backends is not None:
+        b = report.backends
+        body += ["<h2>Backends</h2>",
+                 f"<p>Each backend against {esc(b.reference)} (Welch test over seeds; "
+                 f"samples/s is steady-state training throughput, compile s the first epoch "
+                 f"beyond a steady one, MFU against each backend's own measured matmul "
+                 f"peak).</p>", table(b.table),
+                 "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in b.sentences) + "</ul>"]
     if len(report.cells):
         body += ["<h3>Cells ranked (statistics over seeds)</h3>",
                  table(mean_ci(report.cells, report.metric), max_rows=200)]

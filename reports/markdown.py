@@ -74,6 +74,13 @@ def render_suite(report: SuiteReport) -> str:
     if report.pivot is not None:
         out += [f"### Mean {report.metric}: {report.axes[0]} x {report.axes[1]}\n",
                 table(report.pivot, index=True)]
+    if report.backends is not None:
+        b = report.backends
+        out += ["## Backends\n", f"Each backend against {b.reference} (Welch test over seeds; "
+                "samples/s is steady-state training throughput, compile s the first epoch "
+                "beyond a steady one, MFU against each backend's own measured matmul peak).\n",
+                table(b.table)]
+        out += [f"- {text(s)}" for s in b.sentences] + [""]
     bad = report.runs[report.runs["status"] != "ok"]
     if len(bad):
         out += ["## Runs that did not finish ok\n",

@@ -120,10 +120,14 @@ def _third_party_imports() -> set[str]:
 
 def test_every_imported_package_is_declared():
     import re
+    import tomllib
     from importlib import metadata
 
-    declared = {re.split(r"[\[<>=!~; ]", r)[0].lower().replace("_", "-")
-                for r in metadata.requires("zoo") or []}
+    # This checkout's pyproject.toml, not the installed metadata (which may be another checkout's).
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requires = project["dependencies"] + [r for extra in project["optional-dependencies"].values()
+                                          for r in extra]
+    declared = {re.split(r"[\[<>=!~; ]", r)[0].lower().replace("_", "-") for r in requires}
     dists = metadata.packages_distributions()
     missing = {}
     for module in _third_party_imports():

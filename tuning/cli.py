@@ -40,6 +40,7 @@ def tune(args) -> int:
         else ""
     with redirected(f"{log_stem(args.store, args.space)}-tune.log") as terminal:
         space = load_space(args.space, overrides=args.overrides)
+        check_backend(space)
         from tuning.search import run_search, working_directory
 
         print(f"zoo tune: space {space.name!r} ({', '.join(space.axes)}), tuner {args.tuner}, "
@@ -53,6 +54,36 @@ def tune(args) -> int:
         return EXIT_OK
     print_trials(rows, space)
     return EXIT_OK if any(r["status"] == "ok" for r in rows) else EXIT_FAILED
+
+
+def check_backend(space) -> None:
+    """A study trains every trial in this process, so on this process's Keras backend.
+
+    Args:
+        space: The loaded `Space`.
+
+    Raises:
+        SpaceError: when `[space]` searches `backend` (one backend per study),
+            or the space fixes another backend than this process runs (then
+            the message gives the command: `KERAS_BACKEND=jax zoo tune ...`).
+    """
+    from benchmarks.run.backends import current
+    from benchmarks.suite.problems import Problem
+    from tuning.space import SpaceError
+    from zoo.axes import value
+
+    if "backend" in space.axes:
+        raise SpaceError([Problem(space.path or space.name, "[space] backend",
+                                  "a study runs its trials in one process, and Keras fixes its "
+                                  "backend at import: fix backend in [fixed] (or --set "
+                                  "backend=jax) and run one study per backend",
+                                  received=f"backend={space.axes['backend']!r}")])
+    wanted, running = value(space.base_config(), "backend"), current()
+    if wanted != running:
+        raise SpaceError([Problem(space.path or space.name, "backend",
+                                  f"this process runs Keras on {running!r}; start the study "
+                                  f"with the space's backend: KERAS_BACKEND={wanted} zoo tune "
+                                  f"...", received=f"backend={wanted!r}")])
 
 
 def print_trials(rows: list[dict], space) -> None:

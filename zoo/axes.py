@@ -58,6 +58,9 @@ RATE = Float(min=0, max=1, max_open=True)
 AUTO = Const("auto")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16", "float64")
 DEVICES = ("auto", "cpu", "gpu", "tpu")
+BACKENDS = ("tensorflow", "jax", "torch")  # benchmarks.run.backends says what each needs
+# Each backend's packages, whose versions are part of its runs' ids (benchmarks.store.identity).
+BACKEND_PACKAGES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib"), "torch": ("torch",)}
 TARGET_METRICS = ("val_accuracy", "val_loss", "accuracy", "loss", "val_mae", "mae")
 EARLY_STOPPING = {"patience": Int(min=0), "monitor": Name("metric"), "min_delta": Float(min=0),
                   "restore_best_weights": Bool(), "mode": Choice(("auto", "min", "max")),
@@ -220,6 +223,9 @@ _TABLE = [
                                        hint='a local file path, never "imagenet"'),
          PER_MODEL, "Local weights file loaded after building; none = random initialisation.",
          written=WHEN_NOT_DEFAULT),
+    Axis("backend", EXECUTION, Choice(BACKENDS), "tensorflow",
+         "Keras backend: tensorflow, jax or torch (jax and torch are extras: pip install "
+         "-e '.[jax]').", written=WHEN_NOT_DEFAULT),
     Axis("precision", EXECUTION, Choice(PRECISIONS), "float32",
          "Keras dtype policy (mixed_float16, mixed_bfloat16, ...)."),
     Axis("device", EXECUTION, Choice(DEVICES), "auto", "Device to train on; auto = best found."),

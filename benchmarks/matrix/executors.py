@@ -11,7 +11,10 @@ holds it): not run, and no `Result` is yielded for it.
 
 - `LocalExecutor`: a small pool of `multiprocessing` *spawn* processes (TF
   is not fork-safe), one task in flight per worker, workers reused across
-  runs (importing TensorFlow takes seconds). Each worker limits TensorFlow to
+  runs (importing TensorFlow takes seconds). A worker serves one Keras
+  backend (`config["backend"]`; Keras fixes it at import): a task goes to an
+  idle worker of its backend, else to a new one, which takes the place of an
+  idle worker of another backend when the pool is full. Each worker limits TensorFlow to
   `threads` threads, so parallel runs do not oversubscribe the cores. A
   worker that dies (segfault, OOM kill, `os._exit`) is replaced and its task
   comes back `failed` with "worker died (exit code N)" (naming the kernel's
@@ -43,10 +46,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 from benchmarks.matrix import logs, memory
 from benchmarks.matrix.workers import Worker
+from zoo.axes import AXES
 
 DEFAULT_RUN_FN = "benchmarks.run:run_one"
 DEFAULT_PACK_FN = "benchmarks.matrix.packing:run_packed"
 DEFAULT_THREADS_PER_RUN = 2
+DEFAULT_BACKEND = AXES["backend"].default
 
 
 @dataclasses.dataclass
@@ -84,6 +89,11 @@ class Result:
     log_tail: list = dataclasses.field(default_factory=list)
     worker_pid: int | None = None
     worker_rss_mb: float | None = None
+
+
+def task_backend(task: Task) -> str:
+    """The Keras backend a task's runs ask for (`config["backend"]`, default tensorflow)."""
+    return task.config.get("backend") or DEFAULT_BACKEND
 
 
 def function_ref(fn: Callable | str) -> str:
@@ -188,29 +198,49 @@ class LocalExecutor(_Executor):
             self._spawn()
         return self
 
-    def _spawn(self) -> Worker:
+    def _spawn(self, backend: str = DEFAULT_BACKEND) -> Worker:
         self._started += 1
         log = f"{self.log_stem}-worker{self._started}.log" if self.log_stem else None
         worker = Worker(self._ctx, self.run_ref, self.pack_ref, self.threads,
-                        self.run_ref == DEFAULT_RUN_FN, log, self.memory.limit_mb)
+                        self.run_ref == DEFAULT_RUN_FN, log, self.memory.limit_mb, backend)
         self._pool.append(worker)
         return worker
+
+    def _worker_for(self, idle: list, backend: str) -> Worker:
+        """An idle worker of `backend`, else a new one (retiring an idle worker of
+        another backend when the pool is full: one process serves one backend)."""
+        for i, worker in enumerate(idle):
+            if worker.backend == backend:
+                return idle.pop(i)
+        if idle and len(self._pool) >= self.workers:
+            self._retire(idle.pop(0))
+        return self._spawn(backend)
+
+    @staticmethod
+    def _next_task(pending: collections.deque, idle: list) -> Task:
+        """The first pending task an idle worker's backend serves, else the first one."""
+        ready = {worker.backend for worker in idle}
+        for i, task in enumerate(pending):
+            if task_backend(task) in ready:
+                del pending[i]
+                return task
+        return pending.popleft()
 
     def run(self, tasks: Iterable[Task], on_dispatch: Callable[[Task], Any] | None = None
             ) -> Iterator[Result]:
         """Runs tasks and yields their results as they finish."""
         pending = collections.deque(tasks)
-        while len(self._pool) < min(self.workers, len(pending)):
-            self._spawn()
+        for task in list(pending)[:max(0, self.workers - len(self._pool))]:
+            self._spawn(task_backend(task))  # the first tasks' backends
         idle = list(self._pool)
         busy: dict[Worker, Task] = {}
         interval = memory.WATCH_INTERVAL if self.memory.limit_mb else 5.0
         while pending or busy:
             while pending and (idle or len(self._pool) < self.workers):
-                worker = idle.pop() if idle else self._spawn()  # a recycled worker's place
+                task = self._next_task(pending, idle)
+                worker = self._worker_for(idle, task_backend(task))  # or a recycled one's place
                 if not worker.process.is_alive():
                     worker = self._replace(worker)
-                task = pending.popleft()
                 if on_dispatch and on_dispatch(task) is False:  # declined: another driver's
                     idle.append(worker)
                     continue
@@ -260,7 +290,7 @@ class LocalExecutor(_Executor):
     def _replace(self, worker: Worker) -> Worker:
         worker.stop(timeout=1.0)
         self._pool.remove(worker)
-        return self._spawn()
+        return self._spawn(worker.backend)
 
     def close(self) -> None:
         """Stops the workers (killing any that do not exit)."""

@@ -58,6 +58,9 @@ def unpackable_reason(config: dict, options: dict | None = None,
 
     cfg = {**cell_defaults(), **config}
     options = options or {}
+    if cfg.get("backend") not in (None, "tensorflow"):
+        return (f"backend {cfg['backend']!r}: packing is built and measured on tensorflow "
+                f"only, so {cfg['backend']} runs train one seed at a time")
     if is_generative(cfg.get("model")):
         return "generative models (vae, gan) train with their own train_step, one per seed"
     if cfg.get("dropout") and not cells:

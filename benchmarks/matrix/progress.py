@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks.matrix.executors import Result
+from zoo.axes import AXES, WHEN_NOT_DEFAULT
 
 
 def key_metric(record: dict | None) -> tuple[str, float] | None:
@@ -31,9 +32,17 @@ def key_metric(record: dict | None) -> tuple[str, float] | None:
     return None
 
 
+def shown_value(config: dict, axis: str):
+    """The cell's value of an axis, for display: a `WHEN_NOT_DEFAULT` axis the config
+    leaves out (`zoo.axes.canonical`) shows its default (`backend=tensorflow`, not None)."""
+    if axis not in config and axis in AXES and AXES[axis].written == WHEN_NOT_DEFAULT:
+        return AXES[axis].default
+    return config.get(axis)
+
+
 def summarize(result: Result, matrix_axes: list[str]) -> str:
     """One line describing a finished run: id, varying axes, seed, status, metric."""
-    cell = " ".join(f"{a}={result.task.config.get(a)}" for a in matrix_axes)
+    cell = " ".join(f"{a}={shown_value(result.task.config, a)}" for a in matrix_axes)
     parts = [result.task.run_id, cell, f"seed={result.task.seed}", result.status]
     metric = key_metric(result.record)
     if metric:

@@ -43,9 +43,11 @@ import socket
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
-from benchmarks.matrix.executors import (DEFAULT_PACK_FN, DEFAULT_RUN_FN, Result, Task,
-                                         _Executor, cpu_count, function_ref)
+from benchmarks.matrix.executors import (DEFAULT_BACKEND, DEFAULT_PACK_FN, DEFAULT_RUN_FN,
+                                         Result, Task, _Executor, cpu_count, function_ref,
+                                         task_backend)
 from benchmarks.matrix.workers import call_task, limit_threads
+from benchmarks.run.backends import worker_env
 
 DEFAULT_MAX_RETRIES = 2
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -70,6 +72,19 @@ def _ray_task(run_ref: str, pack_ref: str, paths: list[str], threads: int, task:
     return [(status, {**(record or {}), "host": {**((record or {}).get("host") or {}),
                                                  "ray_node": node}}, error)
             for status, record, error in outcomes]
+
+
+def _for_backend(remote, task: Task):
+    """The remote function, run by Ray workers of the task's Keras backend.
+
+    A jax or torch task sets `KERAS_BACKEND` in its `runtime_env`, so Ray
+    keeps a separate pool of workers for it (Keras fixes its backend at
+    import); tensorflow tasks run as before.
+    """
+    backend = task_backend(task)
+    if backend == DEFAULT_BACKEND:
+        return remote
+    return remote.options(runtime_env={"env_vars": worker_env(backend)})
 
 
 def cluster_summary(address: str | None) -> dict:
@@ -188,8 +203,8 @@ class RayExecutor(_Executor):
                 task = pending.popleft()
                 if on_dispatch and on_dispatch(task) is False:  # declined: another driver's
                     continue
-                in_flight[remote.remote(self.run_ref, self.pack_ref, paths, self.threads,
-                                        task)] = task
+                in_flight[_for_backend(remote, task).remote(
+                    self.run_ref, self.pack_ref, paths, self.threads, task)] = task
             done, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in done:
                 task = in_flight.pop(ref)

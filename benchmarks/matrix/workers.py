@@ -6,7 +6,9 @@ run it (`call_task`), send back `(outcomes, info)`: one `(status, record,
 error)` per run of the task, and `{"pid", "rss_mb"}`, its resident memory
 after the task, which the executor uses to recycle it (`memory.WorkerMemory`).
 `Worker` is the executor's handle on one such process: it counts the tasks
-the worker ran and remembers the last memory it saw.
+the worker ran and remembers the last memory it saw. A worker serves one
+Keras backend (Keras fixes it at import): it starts with that backend's
+`KERAS_BACKEND` (`benchmarks.run.backends.worker_env`).
 
 `call_run` and `call_task` are also what a Ray task calls. They never raise:
 an exception becomes a `failed` outcome, and a `MemoryError` one whose error
@@ -31,6 +33,7 @@ from typing import Callable
 
 from benchmarks.matrix import logs, memory
 from benchmarks.store.sqlite import FINAL
+from benchmarks.run.backends import environment, worker_env
 from benchmarks.run.record import format_error
 
 
@@ -154,17 +157,21 @@ def call_task(run_ref: str, pack_ref: str, task, threads: int | None = None,
 
 
 def worker_main(conn, run_ref: str, pack_ref: str, threads: int, warm_up: bool,
-                log_path: str | None = None, limit_mb: float | None = None) -> None:
+                log_path: str | None = None, limit_mb: float | None = None,
+                backend: str = "tensorflow") -> None:
     """The loop of a worker process (the target of `Worker`'s process)."""
     if log_path:  # first: TensorFlow's C++ start-up lines must land in the log too
         logs.redirect_process(log_path)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
     limit_threads(threads)
+    os.environ.update(worker_env(backend))  # before Keras is imported: it fixes its backend
     load_function(run_ref)  # a bad reference fails here, before the first task
     if warm_up:
         # Import TensorFlow now (it creates no device context), so the first run's
         # wall time does not include seconds of import that later runs do not pay.
         import tensorflow  # noqa: F401
+        if backend != "tensorflow":
+            import keras  # noqa: F401  (and with it the backend)
     while True:
         try:
             task = conn.recv()
@@ -189,6 +196,8 @@ class Worker:
         warm_up: Import TensorFlow at start-up (before the first task).
         log_path: The worker's log file, or None (it prints to the terminal).
         limit_mb: Its memory limit, named in the error of a run that runs out.
+        backend: The Keras backend it serves (`KERAS_BACKEND`, set before it
+            starts). Defaults to "tensorflow".
 
     Attributes:
         tasks: Tasks it finished (and reported).
@@ -197,14 +206,17 @@ class Worker:
     """
 
     def __init__(self, ctx, run_ref: str, pack_ref: str, threads: int, warm_up: bool,
-                 log_path: str | None = None, limit_mb: float | None = None):
+                 log_path: str | None = None, limit_mb: float | None = None,
+                 backend: str = "tensorflow"):
         self.conn, child = ctx.Pipe(duplex=True)
         self.log_path, self.tasks, self.rss_mb = log_path, 0, None
+        self.backend = backend
         self.process = ctx.Process(target=worker_main,
                                    args=(child, run_ref, pack_ref, threads, warm_up, log_path,
-                                         limit_mb),
-                                   daemon=True, name="zoo-bench-worker")
-        self.process.start()
+                                         limit_mb, backend),
+                                   daemon=True, name=f"zoo-bench-worker-{backend}")
+        with environment(backend):  # a spawn child starts with this environment
+            self.process.start()
         child.close()
 
     @property

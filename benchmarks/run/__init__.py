@@ -17,7 +17,8 @@ The parts, one module each: `record` (the record's fields and `measure`),
 `optimizers`, `schedules`, `losses`, `inputs` (data and pipeline),
 `diagnostics` (callbacks that measure, for one model or K members),
 `devices` (strategies, precision, matmul peak), `seeding`, `execution`
-(fast execution defaults), `tensorboard_logs`, `ensemble`, `transfer`.
+(fast execution defaults), `backends` (the Keras backend of a run),
+`tensorboard_logs`, `ensemble`, `transfer`.
 
 The names are loaded on first use (PEP 562), so importing a part such as
 `benchmarks.run.losses` does not import the lifecycle (nor TensorFlow): the

@@ -288,15 +288,18 @@ def library_versions() -> dict:
     """Versions of the libraries a record depends on ("none" when missing)."""
     out = {}
     for package in ("tensorflow", "keras", "numpy", "scikit-learn", "pandas",
-                    "keras-tuner", "tensorflow-datasets"):
+                    "keras-tuner", "tensorflow-datasets", "jax", "jaxlib", "torch"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             out[package] = "none"
     import zoo
 
+    from benchmarks.run.backends import current
+
     out["zoo"] = zoo.__version__
     out["python"] = sys.version.split()[0]
+    out["backend"] = current()  # the Keras backend this process runs
     return out
 
 
@@ -305,7 +308,9 @@ def matmul_peak_flops(n: int = 1024, repeats: int = 10) -> float:
     """Peak float32 FLOP/s of this machine, measured once per process.
 
     Times `tf.linalg.matmul` of two `n x n` float32 matrices inside a
-    `tf.function` (after a warm-up call) and keeps the best of `repeats`.
+    `tf.function` (after a warm-up call) and keeps the best of `repeats`;
+    on JAX and PyTorch, `keras.ops.matmul` the backend's own way
+    (`benchmarks.run.backends.ops_matmul_peak_flops`).
 
     Args:
         n: Matrix size. Defaults to 1024.
@@ -314,6 +319,10 @@ def matmul_peak_flops(n: int = 1024, repeats: int = 10) -> float:
     Returns:
         FLOP/s (2 n^3 per multiply over the fastest call).
     """
+    from benchmarks.run import backends
+
+    if backends.current() != backends.TENSORFLOW:  # the backend's own peak: keras.ops.matmul
+        return backends.ops_matmul_peak_flops(n, repeats)
     import tensorflow as tf
 
     a = tf.random.stateless_normal((n, n), seed=(1, 2))

@@ -22,6 +22,9 @@ MLP on digits, batch 32, 2-core CPU; see the README's Performance section):
   is left to Keras (XLA when every layer supports it).
 - `tf.data`: splits are cached in memory before the per-epoch shuffle and
   prefetched (`zoo.datasets.Dataset.tf_dataset`); nothing to choose per run.
+- Backends (`config["backend"]`): on PyTorch "auto" is one step per call
+  (Keras runs no multi-step loop there); on JAX `jit_compile` "auto" is
+  True, as Keras without XLA runs JAX op by op (`backends.resolve_jit`).
 - Threads: one TensorFlow thread pool per worker, sized by the executor
   (`cores // workers`), so parallel runs do not oversubscribe the cores.
 
@@ -65,8 +68,11 @@ def resolve_execution(config: dict, n_train: int, batch_size: int, device: str =
         ValueError: for a `steps_per_execution` that is neither "auto" nor a
             positive int.
     """
+    backend = config.get("backend") or "tensorflow"
     spe = config.get("steps_per_execution", AUTO)
-    if spe in (AUTO, None):
+    if spe in (AUTO, None) and backend == "torch":
+        spe = 1  # Keras on PyTorch runs one step per call
+    elif spe in (AUTO, None):
         spe = min(MAX_STEPS_PER_EXECUTION, steps_per_epoch(n_train, batch_size))
         if int(config.get("replicas") or 1) > 1 or "Mirrored" in str(device):
             # Keras's multi-step loop fails under MirroredStrategy on the last,
@@ -77,6 +83,8 @@ def resolve_execution(config: dict, n_train: int, batch_size: int, device: str =
                          f"Received: steps_per_execution={spe!r}")
     jit = config.get("jit_compile", AUTO)
     if jit in (AUTO, None):
-        jit = False if str(device).lower().startswith("cpu") else AUTO
+        from benchmarks.run.backends import resolve_jit
+
+        jit = resolve_jit(backend, device)
     return {"steps_per_execution": int(spe), "jit_compile": jit}
 

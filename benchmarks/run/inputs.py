@@ -71,7 +71,7 @@ def make_datasets(ds, batch_size: int, seed: int, label_map=None, augmenter=None
 
     def train_map(x, y):
         if augmenter is not None:
-            x = augmenter(x, training=True)
+            x = _augment(augmenter, x)
         return label_map(x, y) if label_map is not None else (x, y)
 
     use_train_map = augmenter is not None or label_map is not None
@@ -81,6 +81,22 @@ def make_datasets(ds, batch_size: int, seed: int, label_map=None, augmenter=None
     val = ds.tf_dataset("validation", eval_batch, map_fn=label_map)
     test = ds.tf_dataset("test", eval_batch, map_fn=label_map)
     return train, val, test
+
+
+def _augment(augmenter, x):
+    """The augmenter on a batch inside `tf.data`, on any Keras backend.
+
+    Keras's preprocessing layers switch to TensorFlow ops inside a `tf.data`
+    map whatever the backend, but a `keras.Sequential` of them does not: on
+    JAX and PyTorch its layers are called one by one.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow" or not isinstance(augmenter, keras.Sequential):
+        return augmenter(x, training=True)
+    for layer in augmenter.layers:
+        x = layer(x, training=True)
+    return x
 
 
 def probe_batch(ds, size: int = 256, label_map=None):

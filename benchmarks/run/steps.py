@@ -32,12 +32,17 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
     >>> context["batch_size"], record["options"]["steps_per_execution"]
     (32, 32)
     """
-    from benchmarks.run import devices, inputs
+    from benchmarks.run import backends, devices, inputs
     from benchmarks.run.seeding import seed_everything, set_op_determinism
+    from zoo.axes import value
 
+    backend = value(cfg, "backend")
+    backends.check_running(backend)  # Keras fixed its backend at import: one per process
     record["options"] = {k: cfg[k] for k in ("jit_compile", "steps_per_execution", "device",
                                              "replicas", "precision")}
+    record["options"]["backend"] = backend
     devices.prepare_devices(cfg, threads=options.get("threads"))  # before TF initializes
+    backends.set_threads(backend, options.get("threads"))
     if cfg.get("imports"):  # modules registering the suite's own entries, in this worker too
         from zoo.references import import_modules
 
@@ -49,17 +54,24 @@ def prepare_run(cfg: dict, seed: int, options: dict, record: dict) -> dict:
     import keras
 
     keras.backend.clear_session()
-    strategy, record["device"] = devices.make_strategy(cfg["device"], cfg["replicas"],
-                                                       cfg.get("tpu"))
+    if backend == backends.TENSORFLOW:
+        strategy, record["device"] = devices.make_strategy(cfg["device"], cfg["replicas"],
+                                                           cfg.get("tpu"))
+    else:  # no tf.distribute (the suite checks refuse replicas > 1 and TPUs)
+        strategy = backends.NoStrategy()
+        record["device"] = backends.device_description(backend, cfg["device"])
     # Bit-identical reruns on CPU; XLA needs op determinism off (Keras drops jit otherwise).
     on_cpu = record["device"].startswith("cpu")
-    seed_everything(seed, deterministic=on_cpu and cfg["jit_compile"] is not True)
+    seed_everything(seed, deterministic=on_cpu and (cfg["jit_compile"] is not True
+                                                    or backend == backends.JAX))
     ds, augmenter = inputs.prepare_dataset(cfg)
     n_train = inputs.train_size(ds)
     batch_size = inputs.resolve_batch_size(cfg["batch_size"], n_train)
     _resolve_execution(cfg, n_train, batch_size, record["device"])
-    deterministic = on_cpu and cfg["jit_compile"] is False
+    # JAX always compiles with XLA, whose CPU kernels are deterministic (backends.DETERMINISM).
+    deterministic = on_cpu and (cfg["jit_compile"] is False or backend == backends.JAX)
     set_op_determinism(deterministic)
+    backends.set_determinism(backend, deterministic)
     record["options"].update(jit_compile=cfg["jit_compile"], deterministic=deterministic,
                              steps_per_execution=cfg["steps_per_execution"],
                              batch_size=batch_size)

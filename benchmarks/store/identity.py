@@ -3,7 +3,8 @@
 A run is one resolved config (a cell) trained with one seed. Its id is the
 sha256 of the canonical JSON of the config, the seed, the dataset name and
 the versions that change what training computes (TensorFlow, Keras and the
-zoo major.minor), cut to 16 hex characters. The same inputs give the same id
+zoo major.minor; for a jax or torch run, that backend's own versions too,
+`backend_versions`), cut to 16 hex characters. The same inputs give the same id
 on every machine and in every process, so a resumed suite finds its finished
 runs; upgrading TensorFlow or Keras gives new ids (the old results stay in
 the store, the new ones are measured again).
@@ -94,10 +95,38 @@ def user_code(config: dict) -> dict[str, str]:
     return {ref: source_hash(ref) for ref in sorted(set(refs))}
 
 
+def backend_versions(config: dict) -> dict[str, str]:
+    """The versions of a jax or torch run's backend packages (none for TensorFlow's).
+
+    TensorFlow's version is in every id already (`code_versions`), so the
+    ids of TensorFlow runs are what they were before backends were an axis.
+
+    Example:
+
+    >>> backend_versions({"backend": "torch"})
+    {'torch': '2.13.0+cpu'}
+    """
+    from zoo.axes import BACKEND_PACKAGES
+
+    backend = config.get("backend")
+    if backend in (None, "tensorflow") or backend not in BACKEND_PACKAGES:
+        return {}
+    out = {}
+    for package in BACKEND_PACKAGES[backend]:
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "none"
+    return out
+
+
 def _digest(payload: dict) -> str:
     code = user_code(payload["config"])
     if code:  # only then: registry-only configs keep their ids
         payload = {**payload, "code": code}
+    extra = backend_versions(payload["config"])
+    if extra:  # only then: TensorFlow runs keep their ids
+        payload = {**payload, "versions": {**payload["versions"], **extra}}
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 

@@ -109,6 +109,20 @@ def _loss_problems(config: dict) -> list[CellProblem]:
     return []
 
 
+def _backend_problems(config: dict) -> list[CellProblem]:
+    """The backend installed here, and every feature the config asks of it available on it."""
+    from benchmarks.run.backends import missing_reason, unsupported
+
+    backend = config.get("backend")
+    if not isinstance(backend, str):
+        return []
+    missing = missing_reason(backend)
+    if missing:
+        return [CellProblem("backend", missing, received=f"backend={backend!r}")]
+    return [CellProblem(axis, why, received=f"{axis}={config.get(axis)!r}, backend={backend!r}")
+            for axis, why in unsupported(config)]
+
+
 def _invalid(axis: str, value, invalid, context: str = "") -> CellProblem:
     return CellProblem(axis, invalid.message(context), invalid.suggestions, f"{axis}={value!r}")
 
@@ -169,6 +183,8 @@ def check_config(config: dict, values: bool = True) -> list[CellProblem]:
                  for axis, message in check_generation(config)]
     if not any(p.axis in ("loss", "label_smoothing", "dataset") for p in problems):
         problems += _loss_problems(config)
+    if not any(p.axis == "backend" for p in problems):
+        problems += _backend_problems(config)
     if card is not None and card.extra.get("user_code") and not problems:
         message = _probe_build(json.dumps(config, sort_keys=True, default=str))
         if message:

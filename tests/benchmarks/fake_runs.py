@@ -112,3 +112,8 @@ def fake_adam_memory_error_caught(config, seed, options=None):
         return fake_adam_memory_error(config, seed, options)
     except MemoryError as e:
         return "failed", {"options": options, "error_type": type(e).__name__}, format_error(e)
+
+
+def fake_backend(config, seed, options=None):
+    """Says which Keras backend its worker was started for, and which process it is."""
+    return "ok", {"keras_backend": os.environ.get("KERAS_BACKEND"), "pid": os.getpid()}, None

@@ -21,7 +21,7 @@ BAD = {
     "pretrain": {"epochs": 2}, "dropout": 1.0, "depth": -1, "width": 0, "batch_norm": "yes",
     "residual": 2, "filters": 0, "kernel_size": 0, "units": 0, "bidirectional": "no",
     "embed_dim": 0, "heads": 0, "code_size": 0, "weights": "imagenet", "precision": "fp16",
-    "device": "gpux",
+    "device": "gpux", "backend": "pytorch",
     "replicas": 0, "jit_compile": "yes", "steps_per_execution": 0, "pack_seeds": "sometimes",
     "pack_cells": "always", "peak_flops": -1.0, "imports": "mypkg", "d_optimizer": "adamm",
     "d_learning_rate": -1.0, "latent_size": 0, "kl_weight": -1.0, "variant": "conv3d",

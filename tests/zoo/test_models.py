@@ -63,26 +63,32 @@ def random_batch(spec: DatasetSpec, n: int = 4, seed: int = 0):
     return x, rng.integers(0, spec.num_classes, size=n).astype("int32")
 
 
-def step_and_round_trip(model, spec, tmp_path, eager=False):
-    """One training step (eagerly if `eager`), then save/load must give identical predictions."""
+def step_and_round_trip(model, spec, tmp_path, eager=False, jit_compile=False):
+    """One training step (eagerly if `eager`), then save/load must give identical predictions.
+
+    XLA is off by default (its compile is slow on TensorFlow); JAX turns it on
+    (`tests/backend_checks.py`): without it, Keras runs JAX op by op.
+    """
+    import keras
+
     from zoo.models import load_model
 
     x, y = random_batch(spec)
     loss = ("sparse_categorical_crossentropy" if spec.task == "classification" else "mse")
-    model.compile(optimizer="adam", loss=loss, jit_compile=False,  # XLA compile is slow
-                  run_eagerly=eager)
+    model.compile(optimizer="adam", loss=loss, jit_compile=jit_compile, run_eagerly=eager)
     before = [w.copy() for w in model.get_weights()]
     value = model.train_on_batch(x, y)
     assert np.isfinite(value)
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
-    out = np.asarray(model(x, training=False))  # a direct call: no predict() tracing
+    out = keras.ops.convert_to_numpy(model(x, training=False))  # no predict() tracing
     assert out.shape == (len(x), spec.output_dim) and out.dtype == np.float32
     if spec.task == "classification":
         np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
     path = tmp_path / "model.keras"
     model.save(path)
     restored = load_model(path)
-    np.testing.assert_allclose(np.asarray(restored(x, training=False)), out, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(x, training=False)), out,
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("name", registry_params(sorted(set(zoo.list_models()) - GENERATIVE)))

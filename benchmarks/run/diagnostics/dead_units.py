@@ -71,7 +71,11 @@ class DeadUnitProbe:
                 self._probe, self._names, self._never = None, [], []
                 self.note = (f"not measured: {model.name!r} is not a Functional graph from "
                              f"its input (e.g. a GAN or VAE with its own train_step)")
-        if self._probe is not None:  # one small graph: an eager probe call costs ~20 ms/epoch
+        if self._probe is not None and keras.backend.backend() != "tensorflow":
+            from benchmarks.run.diagnostics.other_backends import alive_units_fn
+
+            self._alive = alive_units_fn(self)
+        elif self._probe is not None:  # one small graph: an eager probe call costs ~20 ms/epoch
             import tensorflow as tf
 
             self._alive = tf.function(self._alive_units, autograph=False)

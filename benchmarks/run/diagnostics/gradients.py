@@ -11,6 +11,9 @@ kernel stacked `(K, ...)`), the loss is the sum of the members' losses, so
 the gradient w.r.t. a stacked kernel is, slice by slice, each member's own
 gradient: one backward pass gives the K members' norms.
 
+On JAX and PyTorch the same numbers come from `jax.grad` over
+`model.stateless_call` and `torch.autograd.grad` (`other_backends`).
+
 Example:
 
 >>> grads = GradientNorms(x[:128], y[:128], loss)
@@ -53,12 +56,6 @@ class GradientProbe:
         import tensorflow as tf
 
         self.model, self.loss, self.members = model, loss, members
-        # Fused with a DeadUnitProbe on the same inputs: one forward pass gives the loss
-        # and the probed activations, and one graph call per epoch measures both.
-        self.dead = dead if dead is not None and dead.outputs else None
-        self.last_alive = None
-        if self.dead is not None:
-            self._fused_model = keras.Model(model.inputs, [*model.outputs, *self.dead.outputs])
         self.x, self.y = stack_members(x, members), stack_members(y, members)
         layers = [layer for layer in walk_layers(model)
                   if layer.trainable and layer_kernels(layer)]
@@ -66,6 +63,18 @@ class GradientProbe:
         # Which members each layer serves: all of them, except in a pack of several cells.
         self.slots = [member_slot(layer, members) for layer in layers]
         self.layers = list(dict.fromkeys(name for name, _ in self.kernels))
+        self.last_alive, self.dead = None, None
+        if keras.backend.backend() != "tensorflow":  # jax.grad / torch.autograd; not fused
+            from benchmarks.run.diagnostics.other_backends import squared_norms_fn
+
+            squares = squared_norms_fn(self)
+            self._squares = lambda x, y: (squares(x, y), [])
+            return
+        # Fused with a DeadUnitProbe on the same inputs: one forward pass gives the loss
+        # and the probed activations, and one graph call per epoch measures both.
+        self.dead = dead if dead is not None and dead.outputs else None
+        if self.dead is not None:
+            self._fused_model = keras.Model(model.inputs, [*model.outputs, *self.dead.outputs])
         # One graph per run: eager gradients of an RNN cost seconds per epoch.
         # autograph=False: plain Python loops only, and tracing is 5x cheaper (0.06 s vs
         # 0.35 s for an MLP), which is most of the harness's overhead on a short run.
