@@ -24,10 +24,12 @@ from reports.findings.verdict import ALL, at_least, fact
 
 TITLE = "ReLU units can die; leaky ReLU / ELU keep units alive"
 MIN_DEAD = 0.05
+ACCURACY_EFFECT = 0.02
 ALIVE_BY_CONSTRUCTION = ("leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softplus")
 
 
-@finding("C3", title=TITLE, policy=ALL)
+@finding("C3", title=TITLE, policy=ALL,
+         effect=f"{MIN_DEAD} dead-unit fraction; {ACCURACY_EFFECT} test accuracy")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "learning_rate" not in runs or "activation" not in runs:
         return Evidence("Needs runs with learning_rate and activation axes.")
@@ -50,9 +52,11 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
             ~((groups["status"] == "diverged") & acc.isna()), 0.0))
     present = list(dict.fromkeys(groups["group"]))
     relu_hi, relu_lo = "relu @ high lr", "relu @ low lr"
-    dying = compare_labels(groups, relu_hi, relu_lo, "dead_fraction", higher=True)
+    dying = compare_labels(groups, relu_hi, relu_lo, "dead_fraction", higher=True,
+                           effect=MIN_DEAD)
     alts = sorted({a for a in runs["activation"].astype(str) if a in ALIVE_BY_CONSTRUCTION})
-    guards = [compare_labels(groups, f"{alt} @ high lr", relu_hi, "test_accuracy")
+    guards = [compare_labels(groups, f"{alt} @ high lr", relu_hi, "test_accuracy",
+                             effect=ACCURACY_EFFECT)
               for alt in alts]
     has_alternative = fact(bool(alts), "The runs have an activation other than ReLU.")
     summary = (f"ReLU dead-unit fraction {fmt(dying.mean_a)} at lr={fmt(high)} vs "

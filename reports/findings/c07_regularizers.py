@@ -26,6 +26,7 @@ from reports.findings.base import Evidence, compare_groups, evidence_table, find
 from reports.findings.verdict import MOST, fact, tally
 
 NONE = "none"
+GAP_EFFECT = 0.02
 
 
 def _truthy(value) -> bool:
@@ -56,7 +57,8 @@ def regularization(row: pd.Series) -> str:
 
 
 @finding("C7", title="Regularization narrows the gap between training and validation "
-                     "performance when a model overfits", policy=MOST)
+                     "performance when a model overfits", policy=MOST,
+         effect=f"{GAP_EFFECT} generalization gap (accuracy)")
 def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty:
         return Evidence("No runs.")
@@ -68,7 +70,8 @@ def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evid
     gap = ("gen_gap_final" if "gen_gap_final" in runs and runs["gen_gap_final"].notna().any()
            else "gen_gap")
     checks = [compare_groups(runs, gap, {"regularization": v},
-                             {"regularization": NONE}, higher=False) for v in labels]
+                             {"regularization": NONE}, higher=False, effect=GAP_EFFECT)
+              for v in labels]
     side = [compare_groups(runs, metric, {"regularization": v}, {"regularization": NONE})
             for metric in dict.fromkeys(["gen_gap", accuracy]) if metric in runs and metric != gap
             for v in labels]

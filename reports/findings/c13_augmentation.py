@@ -18,6 +18,7 @@ from reports.findings.verdict import ALL
 
 TITLE = "Data augmentation reduces overfitting on small image sets"
 PLAIN, AUG = "no augmentation", "augmentation"
+EFFECT = 0.02
 
 
 def _label(row: pd.Series) -> str:
@@ -25,11 +26,12 @@ def _label(row: pd.Series) -> str:
     return PLAIN if is_off(pipeline) or str(pipeline) == "identity" else AUG
 
 
-@finding("C13", title=TITLE, policy=ALL)
+@finding("C13", title=TITLE, policy=ALL,
+         effect=f"{EFFECT} generalization gap; {EFFECT} test accuracy")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     groups = label_runs(runs, _label) if not runs.empty else runs.assign(group=[])
-    gap = compare_labels(groups, AUG, PLAIN, "gen_gap", higher=False)
-    acc = compare_labels(groups, AUG, PLAIN, "test_accuracy")
+    gap = compare_labels(groups, AUG, PLAIN, "gen_gap", higher=False, effect=EFFECT)
+    acc = compare_labels(groups, AUG, PLAIN, "test_accuracy", effect=EFFECT)
     order = [g for g in (PLAIN, AUG) if g in set(groups.get("group", []))]
     table = summary_table(groups, ["gen_gap", "test_accuracy", "best_epoch"], order)
     summary = (f"Generalization gap (train - val accuracy at the best epoch) "
