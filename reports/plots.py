@@ -277,6 +277,11 @@ def forest(rows: pd.DataFrame, title: str = "") -> Figure | None:
     for x, style in ((0, "-"), (1, "--"), (-1, "--")):
         ax.axvline(x, color="black", ls=style, lw=0.8, alpha=0.7)
     ax.set_xscale("symlog", linthresh=2)
+    lo = min(-2.0, float(np.nanmin(rows["low"] / scale)))
+    hi = max(2.0, float(np.nanmax(rows["high"] / scale)))
+    ticks = [t for t in (-1000, -100, -10, -1, 0, 1, 10, 100, 1000) if lo <= t <= hi]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])  # plain text: to_base64 turns math off
     ax.set_yticks(y)
     ax.set_yticklabels(rows["label"], fontsize=7)
     ax.set_xlabel("margin in the claim's favour / declared smallest effect (95% CI; dashed: "

@@ -227,11 +227,14 @@ def test_rule_modules_are_named_cNN_topic_and_all_load():
 
     rules = [m.name for m in pkgutil.iter_modules(findings.__path__)
              if m.name not in ("base", "groups", "verdict")]
-    assert all(re.fullmatch(r"c\d\d_[a-z_]+", name) for name in rules), rules
-    assert sorted(int(name[1:3]) for name in rules) == list(range(1, 17))
+    # cNN_topic: the sixteen claims; rNN_topic: reproductions of published tables.
+    assert all(re.fullmatch(r"[cr]\d\d_[a-z0-9_]+", name) for name in rules), rules
+    assert sorted(int(n[1:3]) for n in rules if n[0] == "c") == list(range(1, 17))
     assert LOAD_ERRORS == {}
     assert {f"C{i}" for i in range(1, 17)} <= set(FINDINGS)
     assert all(FINDINGS[c].policy in (ALL, MOST) for c in FINDINGS)
+    assert all(FINDINGS[c].effect for c in FINDINGS if c[0] in "CR"), \
+        "every claim declares its smallest effect that matters"
 
 
 def test_a_rule_returns_evidence_not_a_verdict():
@@ -287,3 +290,26 @@ def test_thresholds_adjust_a_check_before_the_policy():
     down = stats.compare([0.60, 0.61, 0.62], [0.66, 0.67, 0.68], "test_accuracy", ("a", "b"))
     assert down.outcome == "b better"
     assert tolerate(down, 0.1).outcome == "within noise" and tolerate(down, 0.01) is down
+
+
+def test_forest_rows_and_plot_scale_each_comparison_by_its_effect():
+    from reports import plots
+    from reports.findings import forest_rows
+
+    a = stats.compare([0.90, 0.91, 0.92], [0.80, 0.81, 0.80], "test_accuracy", ("x", "y"),
+                      effect=0.02)
+    b = stats.compare([3, 4, 3], [9, 9, 10], "epochs_to_target", ("p", "q"), higher=False,
+                      effect=1.0)
+    no_interval = stats.compare([1.0], [2.0], "test_accuracy", effect=0.02)
+    found = [Finding("C1", "t", "supported", "s", effect="0.02", checks=[a, no_interval]),
+             Finding("C2", "t", "supported", "s", effect="1 epoch",
+                     checks=[b, Fact("a better", "x")])]
+    rows = forest_rows(found)
+    assert list(rows["claim"]) == ["C1", "C2"]
+    # Margins favour the claim: fewer epochs is a positive margin.
+    assert rows.loc[1, "margin"] == pytest.approx(6.0) and rows.loc[1, "low"] > 0
+    assert rows.loc[0, "margin"] / rows.loc[0, "effect"] == pytest.approx(0.10667 / 0.02,
+                                                                          rel=1e-3)
+    fig = plots.forest(rows, "t")
+    assert len(fig.axes[0].get_yticklabels()) == 2 and plots.to_base64(fig)
+    assert plots.forest(rows.iloc[0:0]) is None
