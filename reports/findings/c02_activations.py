@@ -19,6 +19,7 @@ import pandas as pd
 
 from reports import plots
 from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.groups import literature
 from reports.findings.verdict import MOST, tally
 
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
@@ -53,4 +54,7 @@ def gradients_vanish(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     figure = plots.panels(runs, "activation", [FLOW, "final_loss"], order=order,
                           title="Gradient flow (distance of first/last-layer norm ratio from 1, "
                                 "log10) and final training loss")
-    return Evidence(tally(checks), evidence_table(checks), figure, checks=checks)
+    cites = " ".join(literature("Glorot & Bengio (2010)", f"{c.b} saturates and makes "
+                                "gradients vanish in deep networks", c)
+                     for c in checks if c.metric == FLOW)
+    return Evidence(tally(checks) + " " + cites, evidence_table(checks), figure, checks=checks)

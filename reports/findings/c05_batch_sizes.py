@@ -20,6 +20,7 @@ import pandas as pd
 
 from reports import plots
 from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.groups import literature
 from reports.findings.verdict import MOST, tally
 
 ACCURACY = ("test_accuracy", "final_val_accuracy", "final_accuracy")
@@ -55,8 +56,12 @@ def batches_trade_noise_for_speed(runs: pd.DataFrame, epochs: pd.DataFrame) -> E
                           ["samples_per_sec", "wall_time", "loss_roughness", accuracy],
                           order=order, title="Batch size: throughput, wall time, loss "
                                              "roughness and accuracy (mean, 95% CI)")
+    cite = literature("Keskar et al. (2017)", "large batches generalize worse than small "
+                      "ones (sharp minima)", checks[-1])
     return Evidence(tally(checks) + " Samples/s and wall time are compared in log10 (their "
-                    "margins are log10 ratios).", evidence_table(checks), figure, checks=checks)
+                    "margins are log10 ratios). " + cite + " Here the epochs are equal, so "
+                    "the large batch also makes far fewer updates.", evidence_table(checks),
+                    figure, checks=checks)
 
 
 def _log10(values: pd.Series) -> pd.Series:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from reports import plots, stats
 from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.groups import literature
 from reports.findings.verdict import MOST, fact, tally
 
 NONE = "none"
@@ -76,6 +77,9 @@ def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evid
             for metric in dict.fromkeys(["gen_gap", accuracy]) if metric in runs and metric != gap
             for v in labels]
     summary = tally(checks, "regularizer comparisons (generalization gap)")
+    summary += "".join(" " + literature("Srivastava et al. (2014)", "dropout reduces "
+                                        "overfitting", c)
+                       for c in checks if c.a.startswith("dropout"))
     base = stats.summarize(runs.loc[runs["regularization"] == NONE, gap])
     overfits = fact(base["ci_low"] > 0, "The unregularized model overfits beyond seed noise.")
     if not base["ci_low"] > 0:

@@ -96,6 +96,23 @@ def evidence(table: pd.DataFrame, checks: list[stats.Comparison],
     return pd.concat([p for p in parts if not p.empty], ignore_index=True)
 
 
+def literature(reference: str, expects: str, check) -> str:
+    """A sentence citing a published result and whether this check's direction
+    matches it: "matches" when the check is for the claim beyond noise, "does not
+    match" when against or equivalent, "cannot tell" otherwise.
+
+    Example:
+
+    >>> literature("Srivastava et al. (2014)", "dropout reduces overfitting", check)
+    'Srivastava et al. (2014) report that dropout reduces overfitting; here the direction matches.'
+    """
+    outcome = getattr(check, "outcome", None)
+    verdict = {"a better": "matches", "b better": "does not match",
+               "equivalent": "does not match (the difference is too small to matter)"}.get(
+        outcome, "cannot tell (within noise)")
+    return f"{reference} report that {expects}; here the direction {verdict}."
+
+
 def fmt(x) -> str:
     """Short number for summaries ("nan" for missing)."""
     try:
