@@ -55,8 +55,7 @@ def forest_figure(reports: list[SuiteReport]):
 
     found = sorted((r.finding for r in reports if r.finding is not None),
                    key=lambda f: html.claim_key(f.claim))
-    return plots.forest(forest_rows(found), "Each claim's comparisons: margin in the claim's "
-                                            "favour / its declared smallest effect")
+    return plots.forest(forest_rows(found), "Margin in the claim's favour / declared effect")
 
 
 def build(store, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
