@@ -48,6 +48,16 @@ def cross_suite_profile(reports: list[SuiteReport], method: str = "optimizer"):
     return plots.performance_profile(profile, f"{method}, seconds to target")
 
 
+def forest_figure(reports: list[SuiteReport]):
+    """The index's forest plot: every finding's comparisons against its declared
+    smallest effect (`reports.findings.forest_rows`); None without findings."""
+    from reports.findings import forest_rows
+
+    found = sorted((r.finding for r in reports if r.finding is not None),
+                   key=lambda f: html.claim_key(f.claim))
+    return plots.forest(forest_rows(found), "Margin in the claim's favour / declared effect")
+
+
 def build(store, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
     """Builds the reports; returns `{"pages": {suite: path}, "index": path|None,
     "reports": [SuiteReport]}`.
@@ -77,7 +87,8 @@ def build(store, suite: str | None = None, out: str = DEFAULT_OUT) -> dict:
     if suite is None:
         index = os.path.join(out, "index.html")
         with open(index, "w", encoding="utf-8") as f:
-            f.write(html.render_index(reports, cross_suite_profile(reports)))
+            f.write(html.render_index(reports, cross_suite_profile(reports),
+                                      forest_figure(reports)))
         with open(os.path.join(out, "summary.md"), "w", encoding="utf-8") as f:
             f.write(markdown.render_index(reports))
     return {"pages": pages, "index": index, "reports": reports}

@@ -85,7 +85,14 @@ def finding_block(finding, anchor: str = "finding") -> str:
         return ""
     parts = [f'<div class="finding" id="{esc(anchor)}"><h3>{esc(finding.claim)}: '
              f'{esc(finding.title)} {badge(finding.verdict)}</h3>',
-             f"<p>{esc(finding.summary)}</p>", table(finding.evidence)]
+             f"<p>{esc(finding.summary)}</p>"]
+    if finding.effect:
+        parts.append(f"<p><b>Smallest effect that matters:</b> {esc(finding.effect)}. Each "
+                     f"comparison below shows the 95% CI of its margin in the claim's favour "
+                     f"(<code>margin_low</code> to <code>margin_high</code>), the declared "
+                     f"<code>effect</code>, and <code>detectable</code>: the smallest "
+                     f"difference these seeds detect with 80% power at alpha 0.05.</p>")
+    parts.append(table(finding.evidence))
     if finding.figure is not None:
         parts.append(figure(f"{finding.claim}: {finding.title}", finding.figure,
                             f"{anchor}-plot"))
@@ -199,35 +206,61 @@ def tuning_sections(t: TuningReport) -> list[str]:
     return out
 
 
-def render_index(reports: list[SuiteReport], profile_fig=None) -> str:
-    """`<out>/index.html`: suites with links, and one row per claim."""
-    body = ["<h1>zoo benchmark reports</h1>", "<h2>Suites</h2>"]
+def render_index(reports: list[SuiteReport], profile_fig=None, forest_fig=None) -> str:
+    """`<out>/index.html`: the verdicts first (one badge per claim, then the
+    forest plot of every comparison against its claim's declared smallest
+    effect, then the table of findings), then the suites with one-line
+    descriptions and links."""
+    body = ["<h1>zoo benchmark reports</h1>"]
+    findings = sorted((r for r in reports if r.finding is not None),
+                      key=lambda r: claim_key(r.finding.claim))
+    if findings:
+        counts = pd.Series([r.finding.verdict for r in findings]).value_counts()
+        body += ["<h2>Findings</h2>",
+                 "<p>" + ", ".join(f"{n} {esc(v)}" for v, n in counts.items()) + ": "
+                 + " ".join(f'<a href="{esc(folder_name(r.name))}/index.html#finding">'
+                            f"{esc(r.finding.claim)}</a> {badge(r.finding.verdict)}"
+                            for r in findings) + "</p>"]
+        if forest_fig is not None:
+            body.append(figure("Forest plot: each comparison's margin in the claim's favour "
+                               "with its 95% CI, in units of the claim's declared smallest "
+                               "effect (dashed lines). Supported: the interval lies right of "
+                               "0; not supported: left of 0 or inside the dashed lines; "
+                               "inconclusive: it straddles a dashed line.", forest_fig,
+                               "forest"))
+        rows = [f'<tr><td>{esc(r.finding.claim)}</td><td class="text">{esc(r.finding.title)}</td>'
+                f'<td>{badge(r.finding.verdict)}</td><td class="text">{esc(r.finding.effect)}'
+                f'</td><td class="text">{esc(r.finding.key_evidence)}</td>'
+                f'<td><a href="{esc(folder_name(r.name))}/index.html#finding">{esc(r.name)}</a>'
+                f"</td></tr>" for r in findings]
+        body.append("<table><tr><th>claim</th><th>title</th><th>verdict</th><th>smallest "
+                    "effect that matters</th><th>key evidence</th><th>page</th></tr>"
+                    + "".join(rows) + "</table>")
+    body.append("<h2>Suites</h2>")
     rows = []
     for r in reports:
         counts = ", ".join(f"{c} {s}" for s, c in zip(r.status["status"], r.status["runs"]))
         link = f"{esc(folder_name(r.name))}/index.html"
         rows.append(f'<tr><td><a href="{link}">{esc(r.name)}</a></td>'
-                    f'<td class="text">{esc(r.description)}</td><td>{esc(counts)}</td>'
+                    f'<td class="text">{esc(one_line(r.description))}</td><td>{esc(counts)}</td>'
                     f'<td class="text">{esc(r.best_text)}</td><td>'
                     f"{badge(r.finding.verdict) if r.finding else ''}</td></tr>")
     body.append("<table><tr><th>suite</th><th>description</th><th>runs</th>"
                 "<th>best configuration</th><th>finding</th></tr>" + "".join(rows) + "</table>")
-    findings = [r for r in reports if r.finding is not None]
-    if findings:
-        body.append("<h2>Findings</h2>")
-        rows = [f'<tr><td>{esc(r.finding.claim)}</td><td class="text">{esc(r.finding.title)}</td>'
-                f'<td>{badge(r.finding.verdict)}</td><td class="text">{esc(r.finding.key_evidence)}</td>'
-                f'<td><a href="{esc(folder_name(r.name))}/index.html#finding">{esc(r.name)}</a>'
-                f"</td></tr>"
-                for r in sorted(findings, key=lambda r: _claim_key(r.finding.claim))]
-        body.append("<table><tr><th>claim</th><th>title</th><th>verdict</th><th>key evidence"
-                    "</th><th>plot</th></tr>" + "".join(rows) + "</table>")
     if profile_fig is not None:
         body += ["<h2>Across suites</h2>",
                  figure("Performance profile across suites (seconds to target)", profile_fig)]
     return page("zoo reports", body)
 
 
-def _claim_key(claim: str):
+def one_line(description: str) -> str:
+    """The first sentence of a suite description (the index shows one line)."""
+    text = " ".join(str(description or "").split())
+    head = text.split(". ", 1)[0]
+    return head if head.endswith(".") or not head else head + "."
+
+
+def claim_key(claim: str):
+    """Sort key of claim ids: C2 before C10; other ids (R1) after the claims."""
     digits = "".join(ch for ch in str(claim) if ch.isdigit())
-    return (int(digits) if digits else 10 ** 6, str(claim))
+    return (str(claim)[:1] != "C", int(digits) if digits else 10 ** 6, str(claim))

@@ -14,6 +14,7 @@ import pandas as pd
 
 from reports import plots
 from reports.analysis import SuiteReport
+from reports.html import claim_key, one_line
 from reports.paths import folder_name
 from reports.tuning import TuningReport
 
@@ -56,6 +57,9 @@ def render_suite(report: SuiteReport) -> str:
     if f is not None:
         out += [f"## Finding {text(f.claim)}: {text(f.title)}\n",
                 f"**Verdict: {f.verdict}.** {text(f.summary)}\n",
+                f"Smallest effect that matters: {text(f.effect)}; `margin_low`..`margin_high` "
+                f"is the 95% CI of each margin, `detectable` the smallest difference the "
+                f"seeds detect (80% power, alpha 0.05).\n" if f.effect else "",
                 table(f.evidence)]
     if report.tuning is not None:
         out += tuning_sections(report.tuning)
@@ -103,18 +107,21 @@ def tuning_sections(t: TuningReport) -> list[str]:
 
 
 def render_index(reports: list[SuiteReport]) -> str:
-    """`<out>/summary.md`: one row per suite, then one row per claim."""
-    suites = pd.DataFrame([{"suite": r.name, "runs": len(r.runs),
-                            "not ok": int((r.runs["status"] != "ok").sum()),
-                            "best configuration": r.best_text,
-                            "verdict": r.finding.verdict if r.finding else ""} for r in reports])
-    out = ["# zoo benchmark reports\n", table(suites)]
-    found = [r for r in reports if r.finding is not None]
+    """`<out>/summary.md`: one row per claim (verdicts first), then one row per suite."""
+    out = ["# zoo benchmark reports\n"]
+    found = sorted((r for r in reports if r.finding is not None),
+                   key=lambda r: claim_key(r.finding.claim))
     if found:
         claims = pd.DataFrame([{"claim": r.finding.claim, "title": r.finding.title,
                                 "verdict": r.finding.verdict,
+                                "smallest effect": r.finding.effect,
                                 "key evidence": r.finding.key_evidence,
                                 "page": f"{folder_name(r.name)}/index.html#finding"}
                                for r in found])
         out += ["## Findings\n", table(claims)]
+    suites = pd.DataFrame([{"suite": r.name, "description": one_line(r.description),
+                            "runs": len(r.runs), "not ok": int((r.runs["status"] != "ok").sum()),
+                            "best configuration": r.best_text,
+                            "verdict": r.finding.verdict if r.finding else ""} for r in reports])
+    out += ["## Suites\n", table(suites)]
     return "\n".join(out)

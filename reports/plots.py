@@ -281,3 +281,47 @@ def sample_grid(samples: list, shape: list, columns: int = 4) -> Figure | None:
         else:
             ax.plot(x[i].reshape(len(x[i]), -1), linewidth=0.8)
     return fig
+
+
+def forest(rows: pd.DataFrame, title: str = "") -> Figure | None:
+    """A forest plot of claims: each comparison's margin in the claim's favour
+    with its 95% CI, in units of the claim's declared smallest effect (so the
+    effect is at +-1 for every claim), coloured by the claim's verdict.
+
+    Args:
+        rows: `reports.findings.forest_rows` output: `label, verdict, margin,
+            low, high, effect` (margins in the metric's unit).
+        title: Figure title.
+
+    Returns:
+        The Figure, or None without a row.
+    """
+    if rows is None or rows.empty:
+        return None
+    colours = {"supported": "#2e7d32", "not supported": "#c62828", "inconclusive": "#757575"}
+    fig = Figure(figsize=(8.5, 0.28 * len(rows) + 1.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    y = np.arange(len(rows))[::-1]
+    scale = rows["effect"].astype(float).to_numpy()
+    for yi, (_, r), s in zip(y, rows.iterrows(), scale):
+        colour = colours.get(r["verdict"], "black")
+        ax.plot([r["low"] / s, r["high"] / s], [yi, yi], color=colour, lw=2)
+        ax.plot([r["margin"] / s], [yi], "o", color=colour, ms=5)
+    for x, style in ((0, "-"), (1, "--"), (-1, "--")):
+        ax.axvline(x, color="black", ls=style, lw=0.8, alpha=0.7)
+    ax.set_xscale("symlog", linthresh=2)
+    lo = min(-2.0, float(np.nanmin(rows["low"] / scale)))
+    hi = max(2.0, float(np.nanmax(rows["high"] / scale)))
+    ticks = [t for t in (-1000, -100, -10, -1, 0, 1, 10, 100, 1000) if lo <= t <= hi]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])  # plain text: to_base64 turns math off
+    ax.set_yticks(y)
+    ax.set_yticklabels(rows["label"], fontsize=7)
+    ax.set_xlabel("margin in the claim's favour / declared smallest effect (95% CI; dashed: "
+                  "+-effect; symlog)", fontsize=8)
+    handles = [ax.plot([], [], "o-", color=c, label=v)[0] for v, c in colours.items()]
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.set_title(title, fontsize=9)
+    return fig

@@ -3,10 +3,20 @@
 Every number a report shows comes from here: mean, standard deviation
 (ddof=1), a 95% confidence interval of the mean from the t-distribution, and
 the count of finite values. A difference between two groups of runs is
-called real only when it exceeds seed-to-seed noise, by one documented rule
-(`compare`): both groups have at least two finite values, Welch's t-test gives
-p < 0.05, AND the two 95% confidence intervals do not overlap. With fewer than
-two values on a side the comparison is `inconclusive`.
+judged by one documented rule (`compare`) on the Welch 95% confidence
+interval of the difference of the means (both groups need at least two
+finite values, else the comparison is `inconclusive`):
+
+- the interval lies beyond zero: "a better" or "b better" (equivalently,
+  Welch's t-test gives p < 0.05);
+- else, with a declared smallest effect that matters (`effect`), the
+  interval lies inside plus-or-minus that effect: "equivalent" (any real
+  difference is too small to matter);
+- else "within noise": the interval straddles the effect, the seeds cannot
+  tell.
+
+Each comparison also carries the smallest difference its seeds could detect
+(`detectable`: 80% power at alpha 0.05, `detectable_difference`).
 """
 
 from __future__ import annotations
@@ -17,7 +27,12 @@ import math
 import numpy as np
 import pandas as pd
 
-LEVEL = 0.95
+from reports.ttest import LEVEL, POWER, _finite, detectable_difference, t_quantile, welch
+
+__all__ = ["LEVEL", "POWER", "Comparison", "aggregate", "best_config", "best_vs_runner_up",
+           "compare", "compare_axis", "compare_to_value", "detectable_difference",
+           "higher_is_better", "performance_profile", "pivot", "rank", "summarize",
+           "t_quantile", "time_to_target", "welch"]
 LOWER_IS_BETTER = ("loss", "mae", "mse", "error", "time", "seconds", "epoch", "gap",
                    "roughness", "memory", "diverged", "dead", "distance", "collapsed")
 
@@ -28,23 +43,6 @@ def higher_is_better(metric: str) -> bool:
     if "samples_per_sec" in name or "accuracy" in name or "auc" in name:
         return True
     return not any(word in name for word in LOWER_IS_BETTER)
-
-
-def t_quantile(df: float, level: float = LEVEL) -> float:
-    """Two-sided t quantile, e.g. 2.776 for df=4 at 95%.
-
-    Uses `scipy.special.stdtrit` (scipy is a dependency of scikit-learn).
-    """
-    if not df or math.isnan(df) or df <= 0:
-        return float("nan")
-    from scipy.special import stdtrit  # far lighter to import than scipy.stats
-
-    return float(stdtrit(df, 0.5 + level / 2))
-
-
-def _finite(values) -> np.ndarray:
-    arr = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
-    return arr[np.isfinite(arr)]
 
 
 def summarize(values, level: float = LEVEL) -> dict:
@@ -134,9 +132,12 @@ def pivot(runs: pd.DataFrame, rows: str, columns: str, metric: str) -> pd.DataFr
 class Comparison:
     """The outcome of comparing group `a` with group `b` on one metric.
 
-    `outcome` is "a better", "b better", "within noise" or "inconclusive"
-    (fewer than two finite values on a side). `diff` is mean(a) - mean(b);
-    `diff_low`/`diff_high` its Welch 95% interval.
+    `outcome` is "a better", "b better", "equivalent" (the interval lies
+    within +-`effect`), "within noise" or "inconclusive" (fewer than two
+    finite values on a side). `diff` is mean(a) - mean(b); `diff_low` /
+    `diff_high` its Welch 95% interval; `effect` the smallest difference that
+    matters (NaN: none declared); `detectable` the smallest difference the
+    seeds could detect with 80% power at alpha 0.05.
     """
 
     a: str
@@ -154,6 +155,16 @@ class Comparison:
     diff_high: float
     p: float
     outcome: str
+    effect: float = float("nan")
+    detectable: float = float("nan")
+
+    @property
+    def margin(self) -> tuple[float, float, float]:
+        """The difference oriented so that positive favours side `a` (the
+        claim's side): `(margin, low, high)`."""
+        sign = 1 if self.higher else -1
+        low, high = sorted((sign * self.diff_low, sign * self.diff_high))
+        return sign * self.diff, low, high
 
     @property
     def real(self) -> bool:
@@ -178,11 +189,18 @@ class Comparison:
                   f"{_fmt(high)}, p={_fmt(self.p)}, {self.n_a} vs {self.n_b} values)")
         if self.real:
             return f"{winner} beats {loser} {detail}; the difference exceeds seed noise."
+        if self.outcome == "equivalent":
+            return (f"{self.a} and {self.b} are equivalent on {unit}: the 95% CI of the "
+                    f"difference, {_fmt(self.diff_low)} to {_fmt(self.diff_high)}, lies within "
+                    f"+-{_fmt(self.effect)}, the smallest effect that matters.")
         if _fmt(abs(self.diff)) == "0":
             return (f"{self.a} and {self.b} are level on {unit} ({self.n_a} vs {self.n_b} "
                     f"values).")
+        tail = (f"; it straddles the smallest effect that matters ({_fmt(self.effect)}), "
+                f"and these seeds detect {_fmt(self.detectable)} (80% power)"
+                if math.isfinite(self.effect) else "")
         return (f"{winner} is ahead of {loser} {detail}, but the difference is within seed "
-                f"noise.")
+                f"noise{tail}.")
 
     @property
     def mean_better_is_a(self) -> bool:
@@ -197,29 +215,48 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
-def welch(a, b) -> tuple[float, float, float, float]:
-    """Welch's t-test: returns `(diff, diff_low, diff_high, p)` for mean(a) - mean(b).
+def _outcome(diff_low: float, diff_high: float, higher: bool, effect: float) -> str:
+    if diff_low > 0 or diff_high < 0:
+        return "a better" if (diff_low > 0) == higher else "b better"
+    if math.isfinite(effect) and -effect <= diff_low and diff_high <= effect:
+        return "equivalent"
+    return "within noise"
 
-    Two groups without variance give p=0 when their means differ and p=1
-    when they are equal.
+
+def compare_to_value(value: float, values, metric: str = "value", names=("a", "b"),
+                     higher: bool | None = None, effect: float | None = None) -> Comparison:
+    """One fixed number (side `a`, e.g. an ensemble's accuracy) against the mean
+    of per-seed `values` (side `b`, e.g. its members'): the interval of the
+    difference is `value` minus the 95% CI of the mean, judged by the same
+    rule as `compare`.
+
+    Example:
+
+    >>> compare_to_value(0.95, [0.90, 0.91, 0.92], "test_accuracy", effect=0.01).outcome
+    'a better'
     """
-    a, b = _finite(a), _finite(b)
-    diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return diff, diff, diff, (0.0 if diff != 0 else 1.0)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    t = diff / se
-    half = t_quantile(df) * se
+    higher = higher_is_better(metric) if higher is None else higher
+    effect = float("nan") if effect is None else float(effect)
+    s = summarize(values)
+    base = dict(a=str(names[0]), b=str(names[1]), metric=metric, higher=higher,
+                mean_a=float(value), mean_b=s["mean"], ci_a=(float(value), float(value)),
+                ci_b=(s["ci_low"], s["ci_high"]), n_a=1, n_b=s["n"], effect=effect,
+                detectable=detectable_difference(s["std"], s["n"]))
+    diff = float(value) - s["mean"]
+    if s["n"] < 2 or not math.isfinite(value):
+        return Comparison(**base, diff=diff, diff_low=float("nan"), diff_high=float("nan"),
+                          p=float("nan"), outcome="inconclusive")
+    low, high = float(value) - s["ci_high"], float(value) - s["ci_low"]
+    se = s["std"] / math.sqrt(s["n"])
     from scipy.special import stdtr
 
-    p = float(2 * stdtr(df, -abs(t)))
-    return diff, diff - half, diff + half, p
+    p = float(2 * stdtr(s["n"] - 1, -abs(diff / se))) if se > 0 else float(diff == 0)
+    return Comparison(**base, diff=diff, diff_low=low, diff_high=high, p=p,
+                      outcome=_outcome(low, high, higher, effect))
 
 
 def compare(a, b, metric: str = "value", names=("a", "b"), higher: bool | None = None,
-            alpha: float = 0.05) -> Comparison:
+            alpha: float = 0.05, effect: float | None = None) -> Comparison:
     """Compares two groups of per-seed values; see the module docstring for the rule.
 
     Args:
@@ -231,6 +268,12 @@ def compare(a, b, metric: str = "value", names=("a", "b"), higher: bool | None =
         higher: Whether larger values are better. Defaults to the metric's
             direction.
         alpha: Significance level of the Welch test. Defaults to 0.05.
+        effect: The smallest difference that matters (>= 0, in the metric's
+            unit): an interval of the difference inside +-effect is
+            "equivalent". Defaults to None (no equivalence verdict).
+
+    Raises:
+        ValueError: for a negative effect.
 
     Example:
 
@@ -239,24 +282,22 @@ def compare(a, b, metric: str = "value", names=("a", "b"), higher: bool | None =
     ('a better', 'adam beats sgd by 0.107 test_accuracy ...')
     """
     higher = higher_is_better(metric) if higher is None else higher
+    if effect is not None and not effect >= 0:
+        raise ValueError(f"The smallest effect that matters is a number >= 0 in the unit of "
+                         f"{metric!r}. Received: effect={effect!r}")
+    effect = float("nan") if effect is None else float(effect)
     sa, sb = summarize(a), summarize(b)
     base = dict(a=str(names[0]), b=str(names[1]), metric=metric, higher=higher,
                 mean_a=sa["mean"], mean_b=sb["mean"], ci_a=(sa["ci_low"], sa["ci_high"]),
-                ci_b=(sb["ci_low"], sb["ci_high"]), n_a=sa["n"], n_b=sb["n"])
+                ci_b=(sb["ci_low"], sb["ci_high"]), n_a=sa["n"], n_b=sb["n"], effect=effect,
+                detectable=detectable_difference(sa["std"], sa["n"], sb["std"], sb["n"], alpha))
     if sa["n"] < 2 or sb["n"] < 2:
         diff = sa["mean"] - sb["mean"]
         return Comparison(**base, diff=diff, diff_low=float("nan"), diff_high=float("nan"),
                           p=float("nan"), outcome="inconclusive")
     diff, low, high, p = welch(a, b)
-    separate = sa["ci_low"] > sb["ci_high"] or sb["ci_low"] > sa["ci_high"]
-    if sa["std"] == 0 and sb["std"] == 0:
-        separate = diff != 0
-    if p < alpha and separate:
-        a_larger = diff > 0
-        outcome = "a better" if a_larger == higher else "b better"
-    else:
-        outcome = "within noise"
-    return Comparison(**base, diff=diff, diff_low=low, diff_high=high, p=p, outcome=outcome)
+    return Comparison(**base, diff=diff, diff_low=low, diff_high=high, p=p,
+                      outcome=_outcome(low, high, higher, effect))
 
 
 def best_vs_runner_up(runs: pd.DataFrame, axis: str, metric: str) -> Comparison | None:

@@ -87,7 +87,9 @@ def apply_overrides(data: dict, overrides: list[str], path: str, fields=FIELDS,
     (`fixed.batch_size`, `matrix.optimizer`, `options.jit_compile`,
     `target.value`), or a bare axis name, which pins the axis in `[fixed]`
     (and removes it from `[matrix]`); a bare run option (`pack_seeds`) goes
-    to `[options]`.
+    to `[options]`. `seeds+=N` shifts each of the suite's own seeds by N, a
+    disjoint seed set of the same size (e.g. to check that verdicts are
+    stable: `zoo bench claims --set seeds+=100`).
 
     Args:
         data: The parsed TOML.
@@ -113,7 +115,13 @@ def apply_overrides(data: dict, overrides: list[str], path: str, fields=FIELDS,
                                       received=f"--set {item!r}")])
         value = parse_value(raw.strip())
         head, _, rest = key.partition(".")
-        if rest:
+        if key == "seeds+":  # `--set seeds+=100`: the suite's own seeds, shifted (disjoint)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise SuiteError([Problem(path, where, "`seeds+=` shifts every seed by a whole "
+                                          "number, e.g. `--set seeds+=100`",
+                                          received=f"--set {item!r}")])
+            data["seeds"] = [int(seed) + value for seed in data.get("seeds", [0])]
+        elif rest:
             if head not in SECTIONS:
                 raise SuiteError([Problem(path, where, f"unknown section {head!r}",
                                           closest(head, SECTIONS), f"--set {item!r}",

@@ -23,11 +23,11 @@ import pkgutil
 import warnings
 
 from reports.findings.base import (FINDINGS, LOAD_ERRORS, Evidence, Finding, compare_groups,
-                                   evaluate, evidence_table, finding)
+                                   evaluate, evidence_table, finding, forest_rows)
 from reports.findings.verdict import ALL, MOST, POLICIES, VERDICTS, tally, verdict
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in ("base", "groups", "verdict"):
+    if _module.name not in ("base", "groups", "verdict"):  # cNN_* claims, rNN_* reproductions
         try:
             importlib.import_module(f"{__name__}.{_module.name}")
         except Exception as e:  # noqa: BLE001 - one broken rule must not hide the others
@@ -36,5 +36,5 @@ for _module in pkgutil.iter_modules(__path__):
                           f"has no rule: {LOAD_ERRORS[_module.name]}", stacklevel=1)
 
 __all__ = ["FINDINGS", "LOAD_ERRORS", "VERDICTS", "POLICIES", "ALL", "MOST", "Evidence",
-           "Finding", "finding", "evaluate", "compare_groups", "evidence_table", "tally",
-           "verdict"]
+           "Finding", "finding", "evaluate", "compare_groups", "evidence_table", "forest_rows",
+           "tally", "verdict"]

@@ -29,7 +29,8 @@ from reports.findings.verdict import INCONCLUSIVE, POLICIES, VERDICTS, result, v
 FINDINGS: dict[str, Callable] = {}
 LOAD_ERRORS: dict[str, str] = {}  # rule module -> import error
 EVIDENCE_COLUMNS = ["comparison", "metric", "claim_side", "mean_a", "ci_a", "n_a", "other_side",
-                    "mean_b", "ci_b", "n_b", "margin", "p", "result", "in_verdict"]
+                    "mean_b", "ci_b", "n_b", "margin", "margin_low", "margin_high", "effect",
+                    "detectable", "p", "result", "in_verdict"]
 
 
 @dataclasses.dataclass
@@ -64,6 +65,10 @@ class Finding:
         summary: Sentences with the numbers behind the verdict.
         evidence: The comparisons (see `EVIDENCE_COLUMNS`) or any table.
         figure: A matplotlib Figure, or None.
+        effect: The smallest effect that matters, as the claim declares it
+            (text, e.g. "0.02 test accuracy").
+        checks: The checks and guards the verdict was computed from (the
+            index's forest plot draws their `stats.Comparison`s).
     """
 
     claim: str
@@ -72,6 +77,8 @@ class Finding:
     summary: str
     evidence: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     figure: object | None = None
+    effect: str = ""
+    checks: list = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -91,26 +98,32 @@ class Finding:
         return head
 
 
-def finding(claim: str, title: str, policy: str):
+def finding(claim: str, title: str, policy: str, effect: str = ""):
     """Registers `rule(runs, epochs) -> Evidence` as the rule of `claim`.
 
     The registered function returns a `Finding` whose verdict is
     `reports.findings.verdict.verdict(policy, ...)` of the rule's checks.
+    Every check and guard that is a `stats.Comparison` must carry the
+    claim's smallest effect that matters (`compare_groups(..., effect=)`):
+    one without raises, so the finding says so instead of a verdict.
 
     Args:
         claim: Claim id, e.g. "C6".
         title: The claim in a few words.
         policy: `verdict.ALL` or `verdict.MOST` (documented in
             `reports.findings.verdict`).
+        effect: The smallest effect that matters, in words with its unit
+            (shown on the index), e.g. "0.02 test accuracy".
 
     Raises:
         ValueError: for a claim registered twice or an unknown policy.
 
     Example:
 
-    >>> @finding("C99", title="Bigger is better", policy=ALL)
+    >>> @finding("C99", title="Bigger is better", policy=ALL, effect="0.02 test accuracy")
     ... def bigger(runs, epochs):
-    ...     checks = [compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8})]
+    ...     checks = [compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8},
+    ...                              effect=0.02)]
     ...     return Evidence(tally(checks), evidence_table(checks), checks=checks)
     """
     if policy not in POLICIES:
@@ -131,10 +144,19 @@ def finding(claim: str, title: str, policy: str):
                 raise TypeError(f"The rule of {claim} must return an Evidence (its checks; "
                                 f"the verdict comes from policy {policy!r}). Received: "
                                 f"{type(out).__name__}")
+            undeclared = [c for c in list(out.checks) + list(out.guards)
+                          if isinstance(c, stats.Comparison) and not np.isfinite(c.effect)]
+            if undeclared:
+                raise ValueError(f"The rule of {claim} compares {undeclared[0].a} with "
+                                 f"{undeclared[0].b} on {undeclared[0].metric} without the "
+                                 f"smallest effect that matters: pass effect= to "
+                                 f"compare_groups / compare_labels.")
             return Finding(claim, title, verdict(policy, out.checks, out.guards, out.premises),
-                           out.summary, out.table, out.figure)
+                           out.summary, out.table, out.figure, effect,
+                           list(out.checks) + list(out.guards))
 
         wrapped.claim, wrapped.title, wrapped.policy = claim, title, policy
+        wrapped.effect = effect
         FINDINGS[claim] = wrapped
         return wrapped
 
@@ -161,7 +183,7 @@ def evaluate(claim: str, runs: pd.DataFrame, epochs: pd.DataFrame | None = None)
     except Exception as e:  # noqa: BLE001 - reported on the page instead
         return Finding(claim, rule.title, INCONCLUSIVE,
                        f"The rule could not be computed from these runs: "
-                       f"{type(e).__name__}: {e}.")
+                       f"{type(e).__name__}: {e}.", effect=rule.effect)
 
 
 def select(runs: pd.DataFrame, where) -> pd.DataFrame:
@@ -178,7 +200,8 @@ def select(runs: pd.DataFrame, where) -> pd.DataFrame:
 
 
 def compare_groups(runs: pd.DataFrame, metric: str, a, b, names=None, higher=None,
-                   transform: Callable | None = None) -> stats.Comparison:
+                   transform: Callable | None = None, effect: float | None = None
+                   ) -> stats.Comparison:
     """Compares group `a` (the side the claim favours) with group `b` on `metric`.
 
     Args:
@@ -190,6 +213,8 @@ def compare_groups(runs: pd.DataFrame, metric: str, a, b, names=None, higher=Non
         higher: Whether larger is better. Defaults to the metric's direction.
         transform: Applied to the values first (e.g. `np.log10`, or a function
             that maps "never reached" to a number).
+        effect: The smallest difference that matters, in the metric's unit
+            (after `transform`); see `reports.stats.compare`.
     """
     values = []
     for where in (a, b):
@@ -199,7 +224,7 @@ def compare_groups(runs: pd.DataFrame, metric: str, a, b, names=None, higher=Non
     if names is None:
         names = [", ".join(plot_label(v) for v in w.values()) if isinstance(w, dict) else "a"
                  for w in (a, b)]
-    return stats.compare(values[0], values[1], metric, names, higher=higher)
+    return stats.compare(values[0], values[1], metric, names, higher=higher, effect=effect)
 
 
 def plot_label(value) -> str:
@@ -210,15 +235,41 @@ def plot_label(value) -> str:
 
 def evidence_table(checks: list[stats.Comparison], in_verdict: bool = True) -> pd.DataFrame:
     """One row per comparison: both sides' mean and 95% CI half width, counts,
-    the margin in the claim's favour, Welch p, the result, and whether the
-    comparison counts towards the verdict (`in_verdict`)."""
+    the margin in the claim's favour with its 95% CI (`margin_low` to
+    `margin_high`), the declared smallest effect, the smallest difference the
+    seeds could detect (80% power, alpha 0.05), Welch p, the result, and
+    whether the comparison counts towards the verdict (`in_verdict`)."""
     rows = []
     for c in checks:
-        sign = 1 if c.higher else -1
+        margin, low, high = c.margin
         rows.append({"comparison": f"{c.a} vs {c.b}", "metric": c.metric, "claim_side": c.a,
                      "mean_a": c.mean_a, "ci_a": (c.ci_a[1] - c.ci_a[0]) / 2, "n_a": c.n_a,
                      "other_side": c.b, "mean_b": c.mean_b,
                      "ci_b": (c.ci_b[1] - c.ci_b[0]) / 2, "n_b": c.n_b,
-                     "margin": sign * c.diff, "p": c.p, "result": result(c),
-                     "in_verdict": in_verdict})
+                     "margin": margin, "margin_low": low, "margin_high": high,
+                     "effect": c.effect, "detectable": c.detectable, "p": c.p,
+                     "result": result(c), "in_verdict": in_verdict})
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
+
+
+def forest_rows(found: list[Finding]) -> pd.DataFrame:
+    """One row per two-group comparison the verdicts were computed from (the
+    checks and guards of each finding, in claim order), for the index's forest
+    plot: `claim, label, verdict, metric, margin, low, high, effect,
+    detectable`, margins oriented so that positive favours the claim.
+    Comparisons without a finite interval or effect are left out."""
+    rows = []
+    for f in found:
+        for c in f.checks:
+            if not isinstance(c, stats.Comparison):
+                continue
+            margin, low, high = c.margin
+            if not (np.isfinite(low) and np.isfinite(high) and np.isfinite(c.effect)
+                    and c.effect > 0):
+                continue
+            rows.append({"claim": f.claim, "label": f"{f.claim} {c.a} vs {c.b} ({c.metric})",
+                         "verdict": f.verdict, "metric": c.metric, "margin": margin,
+                         "low": low, "high": high, "effect": c.effect,
+                         "detectable": c.detectable})
+    return pd.DataFrame(rows, columns=["claim", "label", "verdict", "metric", "margin", "low",
+                                       "high", "effect", "detectable"])

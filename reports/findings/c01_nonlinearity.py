@@ -34,13 +34,13 @@ def _label(row: pd.Series):
     return "linear MLP" if str(row.get("activation")) == "linear" else "non-linear MLP"
 
 
-@finding("C1", title=TITLE, policy=ALL)
+@finding("C1", title=TITLE, policy=ALL, effect=f"{MARGIN} test accuracy")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     groups = label_runs(runs, _label)
     order = [g for g in ORDER if g in set(groups["group"])]
-    nl_lin = compare_labels(groups, "non-linear MLP", "linear MLP", METRIC)
-    nl_log = compare_labels(groups, "non-linear MLP", "logistic", METRIC)
-    log_lin = compare_labels(groups, "logistic", "linear MLP", METRIC)
+    nl_lin = compare_labels(groups, "non-linear MLP", "linear MLP", METRIC, effect=MARGIN)
+    nl_log = compare_labels(groups, "non-linear MLP", "logistic", METRIC, effect=MARGIN)
+    log_lin = compare_labels(groups, "logistic", "linear MLP", METRIC, effect=MARGIN)
     summary = (f"Test accuracy: logistic {fmt(log_lin.mean_a)}, linear MLP "
                f"{fmt(log_lin.mean_b)}, non-linear MLP {fmt(nl_lin.mean_a)}. "
                f"{nl_lin.sentence()} {nl_log.sentence()} Linear MLP vs logistic (must not be "

@@ -19,15 +19,19 @@ import pandas as pd
 
 from reports import plots
 from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.groups import literature
 from reports.findings.verdict import MOST, tally
 
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
 RELU_FAMILY = ("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "relu6", "mish")
 FLOW = "|log10 grad_ratio|"
+DECADE = 1.0  # smallest effect on gradient flow: a factor of 10 in the ratio
+LOSS_EFFECT = 0.1
 
 
 @finding("C2", title="Sigmoid and tanh make gradients vanish in deep networks; ReLU-family "
-                     "activations keep them flowing", policy=MOST)
+                     "activations keep them flowing", policy=MOST,
+         effect="a decade of first/last-layer gradient ratio; 0.1 training loss")
 def gradients_vanish(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     present = set(runs["activation"]) if "activation" in runs else set()
     saturating = [a for a in SATURATING if a in present]
@@ -43,11 +47,14 @@ def gradients_vanish(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     checks = []
     for act in saturating:
         checks.append(compare_groups(runs, FLOW, family, {"activation": act}, (name, act),
-                                     higher=False))
+                                     higher=False, effect=DECADE))
         checks.append(compare_groups(runs, "final_loss", family, {"activation": act},
-                                     (name, act), higher=False))
+                                     (name, act), higher=False, effect=LOSS_EFFECT))
     order = relu + saturating
     figure = plots.panels(runs, "activation", [FLOW, "final_loss"], order=order,
                           title="Gradient flow (distance of first/last-layer norm ratio from 1, "
                                 "log10) and final training loss")
-    return Evidence(tally(checks), evidence_table(checks), figure, checks=checks)
+    cites = " ".join(literature("Glorot & Bengio (2010)", f"{c.b} saturates and makes "
+                                "gradients vanish in deep networks", c)
+                     for c in checks if c.metric == FLOW)
+    return Evidence(tally(checks) + " " + cites, evidence_table(checks), figure, checks=checks)

@@ -23,6 +23,7 @@ from reports.findings.groups import (compare_labels, evidence, fmt, label_runs, 
 from reports.findings.verdict import ALL
 
 TITLE = "A larger learning rate learns faster at first but can overshoot; a tiny one is slow"
+LOSS_EFFECT = 0.1
 
 
 def _with_divergence_penalty(groups: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -32,7 +33,7 @@ def _with_divergence_penalty(groups: pd.DataFrame, metric: str) -> pd.DataFrame:
     return groups.assign(**{metric: penalized})
 
 
-@finding("C4", title=TITLE, policy=ALL)
+@finding("C4", title=TITLE, policy=ALL, effect=f"{LOSS_EFFECT} training loss")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "learning_rate" not in runs:
         return Evidence("Needs runs with a learning_rate axis.")
@@ -56,8 +57,8 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
         return Evidence("No finite losses recorded.", table, _figure(table))
     fastest = early.loc[early["epoch1_loss_mean"].idxmin(), "group"]
     best = final.loc[final["final_loss_mean"].idxmin(), "group"]
-    slow = compare_labels(groups, fastest, tiny, "epoch1_loss")
-    over = compare_labels(groups, best, top, "final_loss")
+    slow = compare_labels(groups, fastest, tiny, "epoch1_loss", effect=LOSS_EFFECT)
+    over = compare_labels(groups, best, top, "final_loss", effect=LOSS_EFFECT)
     n_div = int((groups.loc[groups["group"] == top, "status"] == "diverged").sum())
     diverged = table[table["diverged"] > 0] if "diverged" in table else table.iloc[0:0]
     div_text = ("Diverged runs: " + ", ".join(f"{r.group}: {int(r.diverged)}"

@@ -23,9 +23,11 @@ import pandas as pd
 
 from reports import plots, stats
 from reports.findings.base import Evidence, compare_groups, evidence_table, finding
+from reports.findings.groups import literature
 from reports.findings.verdict import MOST, fact, tally
 
 NONE = "none"
+GAP_EFFECT = 0.02
 
 
 def _truthy(value) -> bool:
@@ -56,7 +58,8 @@ def regularization(row: pd.Series) -> str:
 
 
 @finding("C7", title="Regularization narrows the gap between training and validation "
-                     "performance when a model overfits", policy=MOST)
+                     "performance when a model overfits", policy=MOST,
+         effect=f"{GAP_EFFECT} generalization gap (accuracy)")
 def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty:
         return Evidence("No runs.")
@@ -68,11 +71,15 @@ def regularization_narrows_gap(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evid
     gap = ("gen_gap_final" if "gen_gap_final" in runs and runs["gen_gap_final"].notna().any()
            else "gen_gap")
     checks = [compare_groups(runs, gap, {"regularization": v},
-                             {"regularization": NONE}, higher=False) for v in labels]
+                             {"regularization": NONE}, higher=False, effect=GAP_EFFECT)
+              for v in labels]
     side = [compare_groups(runs, metric, {"regularization": v}, {"regularization": NONE})
             for metric in dict.fromkeys(["gen_gap", accuracy]) if metric in runs and metric != gap
             for v in labels]
     summary = tally(checks, "regularizer comparisons (generalization gap)")
+    summary += "".join(" " + literature("Srivastava et al. (2014)", "dropout reduces "
+                                        "overfitting", c)
+                       for c in checks if c.a.startswith("dropout"))
     base = stats.summarize(runs.loc[runs["regularization"] == NONE, gap])
     overfits = fact(base["ci_low"] > 0, "The unregularized model overfits beyond seed noise.")
     if not base["ci_low"] > 0:

@@ -15,15 +15,19 @@ from reports.findings.verdict import ALL
 
 TITLE = "Early stopping saves epochs and keeps the best weights"
 ORDER = ["no early stopping", "early stopping"]
+EPOCHS_EFFECT, ACCURACY_EFFECT = 5.0, 0.02
 
 
-@finding("C8", title=TITLE, policy=ALL)
+@finding("C8", title=TITLE, policy=ALL,
+         effect=f"{EPOCHS_EFFECT:g} epochs; {ACCURACY_EFFECT} test accuracy")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "early_stopping" not in runs:
         return Evidence("Needs runs with an early_stopping axis.")
     groups = label_runs(runs, lambda r: ORDER[0] if is_off(r["early_stopping"]) else ORDER[1])
-    saves = compare_labels(groups, ORDER[1], ORDER[0], "epochs_run", higher=False)
-    keeps = compare_labels(groups, ORDER[1], ORDER[0], "test_accuracy")
+    saves = compare_labels(groups, ORDER[1], ORDER[0], "epochs_run", higher=False,
+                           effect=EPOCHS_EFFECT)
+    keeps = compare_labels(groups, ORDER[1], ORDER[0], "test_accuracy",
+                           effect=ACCURACY_EFFECT)
     table = summary_table(groups, ["epochs_run", "best_epoch", "test_accuracy"],
                           [g for g in ORDER if g in set(groups["group"])])
     summary = (f"Epochs run: {fmt(saves.mean_a)} with early stopping vs {fmt(saves.mean_b)} "

@@ -22,13 +22,14 @@ from reports.findings.verdict import ALL
 
 TITLE = "Weight initialization scale matters; Glorot / He keep signals stable"
 STANDARD = ("glorot", "he_", "lecun")
+LOSS_EFFECT = 0.1
 
 
 def _is_standard(name: str) -> bool:
     return str(name).startswith(STANDARD) and ":" not in str(name)
 
 
-@finding("C9", title=TITLE, policy=ALL)
+@finding("C9", title=TITLE, policy=ALL, effect=f"{LOSS_EFFECT} training loss")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "initializer" not in runs:
         return Evidence("Needs runs with an initializer axis.")
@@ -46,7 +47,7 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
         return Evidence(f"Needs a Glorot/He initializer and a scaled one; got {names}.", table)
     means = {n: values(groups, n, "final_loss").mean() for n in standard}
     best = min(standard, key=lambda n: means[n] if np.isfinite(means[n]) else np.inf)
-    checks = [compare_labels(groups, best, n, "final_loss") for n in scaled]
+    checks = [compare_labels(groups, best, n, "final_loss", effect=LOSS_EFFECT) for n in scaled]
     flow = {r["group"]: r["log10_grad_ratio_mean"] for _, r in table.iterrows()}
     summary = ("Final training loss: " + ", ".join(
         f"{n} {fmt(values(groups, n, 'final_loss').mean())}" for n in names)

@@ -17,9 +17,10 @@ from reports.findings.verdict import ALL
 
 TITLE = "A decaying learning-rate schedule beats a constant rate"
 METRIC = "test_accuracy"
+EFFECT = 0.01
 
 
-@finding("C10", title=TITLE, policy=ALL)
+@finding("C10", title=TITLE, policy=ALL, effect=f"{EFFECT} test accuracy")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "schedule" not in runs:
         return Evidence("Needs runs with a schedule axis.")
@@ -32,8 +33,9 @@ def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
         return Evidence(f"Needs a constant and a decaying schedule; got {names}.", table)
     best = max(decaying, key=lambda n: values(groups, n, METRIC).mean()
                if values(groups, n, METRIC).notna().any() else -1.0)
-    main = compare_labels(groups, best, "constant", METRIC)
-    side = [compare_labels(groups, n, "constant", METRIC) for n in decaying if n != best]
+    main = compare_labels(groups, best, "constant", METRIC, effect=EFFECT)
+    side = [compare_labels(groups, n, "constant", METRIC, effect=EFFECT)
+            for n in decaying if n != best]
     summary = ("Test accuracy: " + ", ".join(
         f"{n} {fmt(values(groups, n, METRIC).mean())}" for n in names)
         + f". Best decaying schedule: {main.sentence()}")

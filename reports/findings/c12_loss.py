@@ -26,13 +26,13 @@ def _label(row: pd.Series):
     return MSE if name in ("mse", "mean_squared_error") else None
 
 
-@finding("C12", title=TITLE, policy=ALL)
+@finding("C12", title=TITLE, policy=ALL, effect="1 epoch to the target")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty:
         return Evidence("No runs.")
     groups = label_runs(runs, _label)
     speed = target_comparison(groups, CE, MSE)
-    acc = compare_labels(groups, CE, MSE, "test_accuracy")
+    acc = compare_labels(groups, CE, MSE, "test_accuracy", effect=0.02)
     order = [g for g in (CE, MSE) if g in set(groups["group"])]
     table = summary_table(groups, ["target_epoch", "test_accuracy"], order)
     summary = (f"Epochs to validation accuracy {fmt(target_value(runs))} (never = epochs + 1): "

@@ -16,6 +16,7 @@ from reports.findings.verdict import ALL
 
 TITLE = "Convolutional and recurrent networks beat an MLP on shifted 1-D signals"
 METRIC = "test_accuracy"
+EFFECT = 0.02
 FAMILIES = (("cnn", "CNN"), ("conv", "CNN"), ("gru", "RNN"), ("lstm", "RNN"), ("rnn", "RNN"),
             ("mlp", "MLP"), ("logistic", "logistic"))
 ORDER = ["logistic", "MLP", "CNN", "RNN"]
@@ -26,13 +27,13 @@ def _family(row: pd.Series):
     return next((fam for key, fam in FAMILIES if key in name), None)
 
 
-@finding("C14", title=TITLE, policy=ALL)
+@finding("C14", title=TITLE, policy=ALL, effect=f"{EFFECT} test accuracy")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     groups = label_runs(runs, _family) if not runs.empty else runs.assign(group=[])
     order = [g for g in ORDER if g in set(groups.get("group", []))]
-    cnn = compare_labels(groups, "CNN", "MLP", METRIC)
-    rnn = compare_labels(groups, "RNN", "MLP", METRIC)
-    mlp = compare_labels(groups, "MLP", "logistic", METRIC)
+    cnn = compare_labels(groups, "CNN", "MLP", METRIC, effect=EFFECT)
+    rnn = compare_labels(groups, "RNN", "MLP", METRIC, effect=EFFECT)
+    mlp = compare_labels(groups, "MLP", "logistic", METRIC, effect=EFFECT)
     table = summary_table(groups, [METRIC], order)
     ranking = table.sort_values(f"{METRIC}_mean", ascending=False) if not table.empty else table
     summary = ("Test accuracy ordering: " + " > ".join(

@@ -20,6 +20,7 @@ from reports.findings.verdict import MOST, tally
 
 TITLE = "Transfer learning beats training from scratch at an equal label budget"
 SCRATCH, TRANSFER = "from scratch", "pre-trained"
+EFFECT = 0.02
 
 
 def _label(row: pd.Series) -> str:
@@ -28,14 +29,15 @@ def _label(row: pd.Series) -> str:
     return f"{kind}, {fmt(budget)} labels" if pd.notna(budget) else f"{kind}, all labels"
 
 
-@finding("C16", title=TITLE, policy=MOST)
+@finding("C16", title=TITLE, policy=MOST, effect=f"{EFFECT} test accuracy")
 def rule(runs: pd.DataFrame, epochs: pd.DataFrame) -> Evidence:
     if runs.empty or "pretrain" not in runs:
         return Evidence("Needs runs with a pretrain axis.")
     groups = label_runs(runs, _label)
     budgets = sorted({g.split(", ", 1)[1] for g in groups["group"]},
                      key=lambda b: float(b.split()[0]) if b[0].isdigit() else float("inf"))
-    checks = [compare_labels(groups, f"{TRANSFER}, {b}", f"{SCRATCH}, {b}", "test_accuracy")
+    checks = [compare_labels(groups, f"{TRANSFER}, {b}", f"{SCRATCH}, {b}", "test_accuracy",
+                             effect=EFFECT)
               for b in budgets]
     head = tally(checks, "label budgets")
     order = [f"{k}, {b}" for b in budgets for k in (SCRATCH, TRANSFER)

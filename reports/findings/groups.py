@@ -45,11 +45,12 @@ def values(groups: pd.DataFrame, group: str, metric: str) -> pd.Series:
 
 
 def compare_labels(groups: pd.DataFrame, a: str, b: str, metric: str,
-                   higher: bool | None = None, transform=None) -> stats.Comparison:
+                   higher: bool | None = None, transform=None, effect: float | None = None
+                   ) -> stats.Comparison:
     """`reports.findings.base.compare_groups` of label `a` (the side the claim
-    favours) vs label `b` on `metric`."""
+    favours) vs label `b` on `metric`, with the smallest `effect` that matters."""
     return compare_groups(groups, metric, {"group": a}, {"group": b}, names=(a, b),
-                          higher=higher, transform=transform)
+                          higher=higher, transform=transform, effect=effect)
 
 
 def summary_table(groups: pd.DataFrame, metrics: list[str], order: list[str] | None = None
@@ -93,6 +94,23 @@ def evidence(table: pd.DataFrame, checks: list[stats.Comparison],
                          "in_verdict": False})
     parts.append(pd.DataFrame(rows, columns=EVIDENCE_COLUMNS))
     return pd.concat([p for p in parts if not p.empty], ignore_index=True)
+
+
+def literature(reference: str, expects: str, check) -> str:
+    """A sentence citing a published result and whether this check's direction
+    matches it: "matches" when the check is for the claim beyond noise, "does not
+    match" when against or equivalent, "cannot tell" otherwise.
+
+    Example:
+
+    >>> literature("Srivastava et al. (2014)", "dropout reduces overfitting", check)
+    'Srivastava et al. (2014) report that dropout reduces overfitting; here the direction matches.'
+    """
+    outcome = getattr(check, "outcome", None)
+    verdict = {"a better": "matches", "b better": "does not match",
+               "equivalent": "does not match (the difference is too small to matter)"}.get(
+        outcome, "cannot tell (within noise)")
+    return f"{reference} report that {expects}; here the direction {verdict}."
 
 
 def fmt(x) -> str:
@@ -170,21 +188,23 @@ def epochs_to_target(groups: pd.DataFrame, group: str) -> pd.Series:
     return reached.where(np.isfinite(reached), budget + 1)
 
 
-def target_comparison(groups: pd.DataFrame, fast: str, slow: str) -> stats.Comparison:
+def target_comparison(groups: pd.DataFrame, fast: str, slow: str, effect: float = 1.0
+                      ) -> stats.Comparison:
     """Label `fast` vs `slow` on epochs to the target (`epochs_to_target`:
-    never reached = epochs + 1), fewer being better."""
+    never reached = epochs + 1), fewer being better; `effect` in epochs."""
     return stats.compare(epochs_to_target(groups, fast), epochs_to_target(groups, slow),
-                         "epochs_to_target", (fast, slow), higher=False)
+                         "epochs_to_target", (fast, slow), higher=False, effect=effect)
 
 
-def speed_checks(groups: pd.DataFrame, fast: str, slow: str, loss: str = "final_loss"
-                 ) -> list[stats.Comparison]:
+def speed_checks(groups: pd.DataFrame, fast: str, slow: str, loss: str = "final_loss",
+                 effects: tuple[float, float] = (1.0, 0.05)) -> list[stats.Comparison]:
     """Whether label `fast` trains faster than `slow`: fewer epochs to the target
     (never reached = epochs + 1), and a lower final training loss (which tells
-    them apart when both reach the target as soon). Returns
+    them apart when both reach the target as soon). `effects`: the smallest
+    differences that matter (epochs, loss). Returns
     `[epochs-to-target comparison, final-loss comparison]`."""
-    return [target_comparison(groups, fast, slow),
-            compare_labels(groups, fast, slow, loss, higher=False)]
+    return [target_comparison(groups, fast, slow, effects[0]),
+            compare_labels(groups, fast, slow, loss, higher=False, effect=effects[1])]
 
 
 def curves_figure(epochs: pd.DataFrame, groups: pd.DataFrame, metric: str, title: str,

@@ -2,70 +2,62 @@
 
 A rule (see `reports.findings.base`) computes *checks* and returns them in an
 `Evidence`; it never chooses a verdict. Each check is oriented so that side
-`a` is the one the claim says is better, and has an `outcome`:
+`a` is the one the claim says is better, carries the claim's declared
+*smallest effect that matters* (`effect`, in the metric's unit), and has an
+`outcome` from the 95% confidence interval of the difference
+(`reports.stats.compare`):
 
-- "a better": favours the claim beyond seed noise (`reports.stats.compare`:
-  Welch p < 0.05 AND non-overlapping 95% CIs);
-- "b better": contradicts it beyond seed noise;
-- "within noise": a difference seed noise explains;
-- "inconclusive": fewer than two finite values on a side (noise unmeasured).
+- "a better" (for): the interval lies beyond zero in the claim's direction;
+- "b better" (against): it lies beyond zero on the other side;
+- "equivalent" (against): it lies inside +-effect, so any difference is too
+  small to matter;
+- "within noise": it straddles the effect; the seeds cannot tell (the
+  comparison's `detectable` says what they could detect at 80% power);
+- "inconclusive": fewer than two finite values on a side.
 
 A check is a `reports.stats.Comparison`, or a `Fact` for evidence that is
-not a two-group comparison (one group's CI against 0, an ensemble against
-its members' CI). The rule files them as:
+not a two-group comparison (a premise such as "the model overfits"). The
+rule files them as:
 
 - `checks`: what the claim asserts;
-- `guards`: what the claim must not cost (the claim's side may not be worse
-  beyond noise, e.g. early stopping must not lose accuracy);
-- `premises`: what the test presupposes (e.g. an unregularized model that
-  does overfit); each must hold ("a better") or there is nothing to judge.
+- `guards`: what the claim must not cost: the claim's side may not be worse
+  beyond zero by more than the declared effect (a cost smaller than the
+  effect that matters is no cost);
+- `premises`: what the test presupposes; each must hold ("a better") or
+  there is nothing to judge.
 
 `verdict(policy, checks, guards, premises)` applies, in order:
 
 1. a premise that does not hold, or no check at all: `inconclusive`;
 2. a guard with too few seeds: `inconclusive`; a guard against the claim
-   beyond noise: `not supported`;
-3. the claim's policy, one of two, declared in its `@finding(...)`:
+   beyond its effect: `not supported`;
+3. the claim's policy, one of two, declared in its `@finding(...)`; both
+   decide whenever the undecided checks ("within noise") could not change
+   the answer, and only then:
 
    - `ALL` ("every"), for a claim that is a conjunction of specific
-     statements ("the non-linear MLP beats both the linear MLP and logistic
-     regression"): `inconclusive` when any check has too few seeds;
-     `not supported` when any check contradicts the claim beyond noise;
-     `supported` when every check favours it beyond noise; else (some
-     within noise) `inconclusive`.
-   - `MOST` ("most cases"), for a claim about a family of cases (each
-     optimizer vs SGD, each regularizer vs none, each label budget):
-     checks with too few seeds are left out (all of them: `inconclusive`);
-     `supported` when at least one check favours the claim beyond noise,
-     none contradicts it and those favouring it are at least as many as
-     those within noise; `not supported` when at least one contradicts it
-     and none favours it; else (mixed evidence, all within noise)
+     statements: `inconclusive` when any check has too few seeds; `not
+     supported` when any check is against (or equivalent); `supported` when
+     every check is for; else (some within noise) `inconclusive`.
+   - `MOST` ("most"), for a claim about a family of cases (each optimizer
+     vs SGD, each regularizer vs none): checks with too few seeds are left
+     out; `supported` when the checks for outnumber those against plus
+     those within noise; `not supported` when the checks against are at
+     least as many as those for plus those within noise; else
      `inconclusive`.
 
-Under both, a difference within seed noise never counts for or against a
-claim. Thresholds a claim states are applied to a check before the policy
-sees it: `at_least` (a real effect smaller than the claim's minimum
-contradicts it) and `tolerate` (a contradiction smaller than a margin the
-claim allows is no contradiction).
-
-Why two policies and not one: `MOST` is the policy C2, C5, C6, C7 and C16
-were published with (README "## Claims"); under `ALL` C2 (tanh within noise
-of ReLU) and C5 (samples/s within noise with 2 seeds) would turn
-inconclusive. `ALL` is the one the other claims state. Unifying them moved
-three edge cases on purpose, each now following rule 2/3 instead of a rule
-of its own: C1 is `not supported` when the linear MLP beats logistic
-regression beyond noise and margin even if the non-linear MLP is within
-noise (was `inconclusive`); C4 compares the fastest rate other than the
-tiniest with the tiniest (and the best rate other than the largest with the
-largest), so a tiny or a largest rate that wins only within noise is
-`inconclusive` (was `not supported` by fiat); C11 (epochs to target, then
-final loss) is a `MOST` claim, so the two checks disagreeing beyond noise is
-`inconclusive` (was decided by epochs to target alone).
+So a verdict is `inconclusive` only when a check's interval straddles the
+claim's declared effect (or a side has fewer than two seeds), and the page
+shows that interval, the effect and the detectable difference. Thresholds a
+claim states are applied to a check before the policy sees it: `at_least`
+(a real effect whose claimed side stays below a minimum contradicts it) and
+`tolerate` (a contradiction no larger than a margin is within noise).
 
 Example:
 
 >>> from reports import stats
->>> c = stats.compare([0.9, 0.91, 0.92], [0.7, 0.71, 0.72], "test_accuracy", ("a", "b"))
+>>> c = stats.compare([0.9, 0.91, 0.92], [0.7, 0.71, 0.72], "test_accuracy", ("a", "b"),
+...                   effect=0.02)
 >>> verdict(ALL, [c])
 'supported'
 """
@@ -78,10 +70,10 @@ import math
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 VERDICTS = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
 ALL, MOST = "all", "most"
-POLICIES = {ALL: "every check favours the claim beyond seed noise",
-            MOST: "more checks favour the claim beyond seed noise than stay within it, "
-                  "none against"}
-FOR, AGAINST, NOISE, FEW = "a better", "b better", "within noise", "inconclusive"
+POLICIES = {ALL: "every check favours the claim beyond zero",
+            MOST: "the checks for the claim outnumber those against and within noise"}
+FOR, AGAINST, EQUIVALENT, NOISE, FEW = ("a better", "b better", "equivalent", "within noise",
+                                        "inconclusive")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +82,7 @@ class Fact:
 
     Args:
         outcome: "a better" (holds / favours the claim), "b better"
-            (contradicts it), "within noise" or "inconclusive".
+            (contradicts it), "equivalent", "within noise" or "inconclusive".
         text: The sentence shown in the summary.
     """
 
@@ -107,8 +99,19 @@ def fact(holds: bool | None, text: str) -> Fact:
 
 
 def result(check) -> str:
-    """"for", "against", "noise" or "too few seeds" for one check."""
-    return {FOR: "for", AGAINST: "against", NOISE: "noise"}.get(check.outcome, "too few seeds")
+    """"for", "against", "equivalent", "noise" or "too few seeds" for one check."""
+    return {FOR: "for", AGAINST: "against", EQUIVALENT: "equivalent",
+            NOISE: "noise"}.get(check.outcome, "too few seeds")
+
+
+def costs(guard) -> bool:
+    """Whether a guard is against the claim: its claimed side worse beyond
+    zero by more than the declared effect (any amount without one)."""
+    if result(guard) != "against":
+        return False
+    effect = getattr(guard, "effect", float("nan"))
+    diff = getattr(guard, "diff", float("nan"))
+    return not (math.isfinite(effect) and math.isfinite(diff) and abs(diff) <= effect)
 
 
 def verdict(policy: str, checks, guards=(), premises=()) -> str:
@@ -129,30 +132,33 @@ def verdict(policy: str, checks, guards=(), premises=()) -> str:
 
     Example:
 
-    >>> verdict(MOST, [Fact("a better", "x"), Fact("within noise", "y")])
+    >>> verdict(MOST, [Fact("a better", "x"), Fact("a better", "y"), Fact("within noise", "z")])
     'supported'
     """
     if policy not in POLICIES:
         raise ValueError(f"A verdict policy is one of {', '.join(POLICIES)} (see "
                          f"reports.findings.verdict). Received: policy={policy!r}")
-    checks, guards = [result(c) for c in checks], [result(c) for c in guards]
+    results = [result(c) for c in checks]
     if not checks or any(p.outcome != FOR for p in premises):
         return INCONCLUSIVE
-    if "too few seeds" in guards:
+    if any(result(g) == "too few seeds" for g in guards):
         return INCONCLUSIVE
-    if "against" in guards:
+    if any(costs(g) for g in guards):
         return NOT_SUPPORTED
+    n_for, n_noise = results.count("for"), results.count("noise")
+    n_not = results.count("against") + results.count("equivalent")
     if policy == ALL:
-        if "too few seeds" in checks:
+        if "too few seeds" in results:
             return INCONCLUSIVE
-        if "against" in checks:
+        if n_not:
             return NOT_SUPPORTED
-        return SUPPORTED if all(r == "for" for r in checks) else INCONCLUSIVE
-    n_for, n_against, n_noise = (checks.count(r) for r in ("for", "against", "noise"))
-    if n_against and not n_for:
-        return NOT_SUPPORTED
-    if n_for and not n_against and n_for >= n_noise:
+        return SUPPORTED if n_for == len(results) else INCONCLUSIVE
+    if not n_for + n_not + n_noise:
+        return INCONCLUSIVE
+    if n_for > n_not + n_noise:
         return SUPPORTED
+    if n_not >= n_for + n_noise:
+        return NOT_SUPPORTED
     return INCONCLUSIVE
 
 
@@ -163,9 +169,13 @@ def tally(checks, what: str = "comparisons") -> str:
     if not checks:
         return f"No {what} could be made from these runs. "
     n_few = results.count("too few seeds")
+    n_eq = results.count("equivalent")
     head = (f"{results.count('for')} of {len(checks)} {what} favour the claim beyond seed "
-            f"noise, {results.count('against')} contradict it, {results.count('noise')} are "
-            f"within noise" + (f", {n_few} have fewer than 2 seeds per side" if n_few else ""))
+            f"noise, {results.count('against')} contradict it, "
+            + (f"{n_eq} are equivalent (within the smallest effect that matters), "
+               if n_eq else "")
+            + f"{results.count('noise')} are within noise"
+            + (f", {n_few} have fewer than 2 seeds per side" if n_few else ""))
     return head + ". " + " ".join(c.sentence() for c in checks)
 
 

@@ -142,6 +142,18 @@ def test_dry_run_prints_cells_and_counts(tmp_path, capsys):
     assert "12 runs; 8 already done" in capsys.readouterr().out
 
 
+def test_seed_shift_gives_a_disjoint_set_of_the_same_size(tmp_path):
+    from benchmarks.suite import SuiteError, load_suite
+
+    path = write_suite(tmp_path)
+    own = load_suite(path, overrides=["seeds=[0, 1, 2]"]).seeds
+    shifted = load_suite(path, overrides=["seeds=[0, 1, 2]", "seeds+=100"]).seeds
+    assert shifted == [100, 101, 102] and not set(own) & set(shifted)
+    assert load_suite("c15_ensemble", overrides=["seeds+=10"]).seeds == list(range(10, 18))
+    with pytest.raises(SuiteError, match="shifts every seed by a whole number"):
+        load_suite(path, overrides=["seeds+=1.5"])
+
+
 def test_bad_input_exits_2(tmp_path, capsys):
     path = write_suite(tmp_path, SUITE.replace('"sgd"', '"sgdd"'))
     assert main(["bench", path, "--store", str(tmp_path / "s.sqlite"), "--dry-run"]) == 2

@@ -160,9 +160,10 @@ def test_registry_and_errors():
 
 
 def test_new_rule_is_one_decorated_function():
-    @finding("C_TEST", title="Wider is better", policy=ALL)
+    @finding("C_TEST", title="Wider is better", policy=ALL, effect="0.02 test accuracy")
     def wider(runs, epochs):
-        checks = [findings.compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8})]
+        checks = [findings.compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8},
+                                          effect=0.02)]
         return Evidence(findings.tally(checks), findings.evidence_table(checks), checks=checks)
 
     try:
@@ -170,9 +171,48 @@ def test_new_rule_is_one_decorated_function():
                      noise=0.01)
         out = evaluate("C_TEST", runs)
         assert (out.claim, out.title, out.verdict) == ("C_TEST", "Wider is better", "supported")
-        assert "64 beats 8" in out.summary
+        assert "64 beats 8" in out.summary and out.effect == "0.02 test accuracy"
+        row = out.evidence.iloc[0]
+        assert row["effect"] == 0.02 and row["margin_low"] > 0 and row["detectable"] > 0
     finally:
         FINDINGS.pop("C_TEST")
+
+
+def test_a_comparison_without_a_declared_effect_gives_no_verdict():
+    @finding("C_TEST", title="Wider is better", policy=ALL)
+    def wider(runs, epochs):
+        checks = [findings.compare_groups(runs, "test_accuracy", {"width": 64}, {"width": 8})]
+        return Evidence("x", checks=checks)
+
+    try:
+        runs = frame({("width", 64): {"test_accuracy": 0.9}, ("width", 8): {"test_accuracy": 0.7}},
+                     noise=0.01)
+        out = evaluate("C_TEST", runs)
+        assert out.verdict == "inconclusive" and "smallest effect that matters" in out.summary
+    finally:
+        FINDINGS.pop("C_TEST")
+
+
+def test_three_way_outcome_and_detectable_difference():
+    a, b = [0.90, 0.91, 0.92], [0.905, 0.91, 0.915]
+    assert stats.compare(a, b, "test_accuracy", effect=0.05).outcome == "equivalent"
+    assert stats.compare(a, b, "test_accuracy", effect=0.005).outcome == "within noise"
+    assert stats.compare(a, [0.80, 0.81, 0.82], "test_accuracy", effect=0.02).outcome \
+        == "a better"
+    assert stats.compare([1.0, 1.1, 0.9], [3.0, 3.1, 2.9], "final_loss",
+                         effect=0.1).outcome == "a better"
+    # The detectable difference shrinks as 1/sqrt(n) and grows with the spread.
+    d3 = stats.detectable_difference(0.01, 3, 0.01, 3)
+    d12 = stats.detectable_difference(0.01, 12, 0.01, 12)
+    assert d12 < d3 / 1.9 and stats.detectable_difference(0.02, 3, 0.02, 3) == pytest.approx(
+        2 * d3)
+    # Power check by simulation: a true difference of d12 is found about 80% of the time.
+    rng = np.random.default_rng(0)
+    found = np.mean([stats.compare(rng.normal(d12, 0.01, 12), rng.normal(0, 0.01, 12),
+                                   "test_accuracy").outcome == "a better" for _ in range(400)])
+    assert 0.7 < found < 0.9
+    with pytest.raises(ValueError, match="effect"):
+        stats.compare(a, b, "test_accuracy", effect=-1)
 
 
 def test_compare_orientation_is_stable():
@@ -187,11 +227,14 @@ def test_rule_modules_are_named_cNN_topic_and_all_load():
 
     rules = [m.name for m in pkgutil.iter_modules(findings.__path__)
              if m.name not in ("base", "groups", "verdict")]
-    assert all(re.fullmatch(r"c\d\d_[a-z_]+", name) for name in rules), rules
-    assert sorted(int(name[1:3]) for name in rules) == list(range(1, 17))
+    # cNN_topic: the sixteen claims; rNN_topic: reproductions of published tables.
+    assert all(re.fullmatch(r"[cr]\d\d_[a-z0-9_]+", name) for name in rules), rules
+    assert sorted(int(n[1:3]) for n in rules if n[0] == "c") == list(range(1, 17))
     assert LOAD_ERRORS == {}
     assert {f"C{i}" for i in range(1, 17)} <= set(FINDINGS)
     assert all(FINDINGS[c].policy in (ALL, MOST) for c in FINDINGS)
+    assert all(FINDINGS[c].effect for c in FINDINGS if c[0] in "CR"), \
+        "every claim declares its smallest effect that matters"
 
 
 def test_a_rule_returns_evidence_not_a_verdict():
@@ -206,15 +249,21 @@ def test_a_rule_returns_evidence_not_a_verdict():
         FINDINGS.pop("C_TEST")
 
 
-F, A, N, FEW = (Fact(o, o) for o in ("a better", "b better", "within noise", "inconclusive"))
+F, A, N, FEW, E = (Fact(o, o) for o in ("a better", "b better", "within noise", "inconclusive",
+                                         "equivalent"))
 
 
 @pytest.mark.parametrize("checks,guards,expected_all,expected_most", [
     ([F, F], [], "supported", "supported"),
-    ([F, N], [], "inconclusive", "supported"),      # MOST: as many for as within noise
+    ([F, N], [], "inconclusive", "inconclusive"),   # MOST: the undecided one could flip it
+    ([F, F, N], [], "inconclusive", "supported"),   # MOST: 2 for > 0 against + 1 undecided
     ([F, N, N], [], "inconclusive", "inconclusive"),
-    ([F, A], [], "not supported", "inconclusive"),  # MOST: mixed evidence
-    ([A, N], [], "not supported", "not supported"),
+    ([F, A], [], "not supported", "not supported"),  # MOST: a tie is not "most"
+    ([F, E], [], "not supported", "not supported"),  # equivalent counts against
+    ([E, E, F], [], "not supported", "not supported"),
+    ([E], [], "not supported", "not supported"),
+    ([A, N], [], "not supported", "not supported"),  # MOST: even a for would only tie
+    ([A, A, N], [], "not supported", "not supported"),
     ([F, FEW], [], "inconclusive", "supported"),    # MOST leaves too-few-seeds checks out
     ([FEW], [], "inconclusive", "inconclusive"),
     ([], [], "inconclusive", "inconclusive"),
@@ -241,3 +290,26 @@ def test_thresholds_adjust_a_check_before_the_policy():
     down = stats.compare([0.60, 0.61, 0.62], [0.66, 0.67, 0.68], "test_accuracy", ("a", "b"))
     assert down.outcome == "b better"
     assert tolerate(down, 0.1).outcome == "within noise" and tolerate(down, 0.01) is down
+
+
+def test_forest_rows_and_plot_scale_each_comparison_by_its_effect():
+    from reports import plots
+    from reports.findings import forest_rows
+
+    a = stats.compare([0.90, 0.91, 0.92], [0.80, 0.81, 0.80], "test_accuracy", ("x", "y"),
+                      effect=0.02)
+    b = stats.compare([3, 4, 3], [9, 9, 10], "epochs_to_target", ("p", "q"), higher=False,
+                      effect=1.0)
+    no_interval = stats.compare([1.0], [2.0], "test_accuracy", effect=0.02)
+    found = [Finding("C1", "t", "supported", "s", effect="0.02", checks=[a, no_interval]),
+             Finding("C2", "t", "supported", "s", effect="1 epoch",
+                     checks=[b, Fact("a better", "x")])]
+    rows = forest_rows(found)
+    assert list(rows["claim"]) == ["C1", "C2"]
+    # Margins favour the claim: fewer epochs is a positive margin.
+    assert rows.loc[1, "margin"] == pytest.approx(6.0) and rows.loc[1, "low"] > 0
+    assert rows.loc[0, "margin"] / rows.loc[0, "effect"] == pytest.approx(0.10667 / 0.02,
+                                                                          rel=1e-3)
+    fig = plots.forest(rows, "t")
+    assert len(fig.axes[0].get_yticklabels()) == 2 and plots.to_base64(fig)
+    assert plots.forest(rows.iloc[0:0]) is None

@@ -224,6 +224,10 @@ def test_report_builds_from_a_partial_matrix(store, tmp_path, capsys):
     assert 'href="optimizers/index.html"' in index and "Findings" in index
     assert "optimizers/index.html#finding" in index
     assert "Performance profile across suites" in index
+    # The index opens with the verdicts and the forest plot, before the suites.
+    assert index.index("Findings") < index.index('id="forest"') < index.index("Suites")
+    assert "smallest effect that matters" in index and "1 epoch to the target" in index
+    assert "margin_low" in page and "detectable" in page
     overview = (out / "summary.md").read_text()
     assert "| C6 |" in overview and "optimizers/index.html#finding" in overview
     runs = pd.read_csv(out / "optimizers" / "runs.csv")

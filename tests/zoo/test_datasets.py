@@ -120,6 +120,23 @@ def test_mnist1d_is_cached_and_leaves_global_random_state_alone(tmp_path, monkey
     assert not np.array_equal(shuffled.numpy("test")[0], ds.numpy("test")[0])
 
 
+def test_mnist1d_paper_split_trains_on_every_training_signal(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
+    carved = load("mnist1d", n_samples=200)
+    paper = load("mnist1d", n_samples=200, split="paper")
+    assert paper.spec.sizes == {"train": 160, "validation": 40, "test": 40}
+    assert carved.spec.sizes["train"] < 160  # validation carved out of train
+    # The same test signals; the validation set is generated apart from train.
+    np.testing.assert_array_equal(paper.numpy("test")[0], carved.numpy("test")[0])
+    train, val = paper.numpy("train")[0], paper.numpy("validation")[0]
+    assert not any((train == v).all(axis=(1, 2)).any() for v in val)
+    # The split seed does not change the paper's split.
+    np.testing.assert_array_equal(load("mnist1d", n_samples=200, split="paper",
+                                       seed=3).numpy("train")[0], train)
+    with pytest.raises(ValueError, match="split is one of 'carve', 'paper'"):
+        load("mnist1d", n_samples=200, split="papers")
+
+
 def test_diabetes_target_scaled_with_training_statistics():
     ds = load("diabetes")
     y = ds.numpy("train")[1]

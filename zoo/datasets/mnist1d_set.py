@@ -11,10 +11,14 @@ from zoo.datasets.base import Dataset, carve_validation, from_arrays
 from zoo.datasets.cache import cached_arrays
 
 SEQ_LEN = 40
+SPLITS = ("carve", "paper")
+VALIDATION_SEED = 43  # the separately generated validation set of split="paper"
 
 
-def _generate(n_samples: int, shuffle_seq: bool) -> dict[str, np.ndarray]:
-    """Runs `mnist1d.data.make_dataset`, cached on disk by its arguments."""
+def _generate(n_samples: int, shuffle_seq: bool, seed: int | None = None
+              ) -> dict[str, np.ndarray]:
+    """Runs `mnist1d.data.make_dataset`, cached on disk by its arguments
+    (`seed`: the generator's seed, None for the package default 42)."""
     from importlib.metadata import version
 
     from mnist1d.data import get_dataset_args, make_dataset
@@ -22,6 +26,8 @@ def _generate(n_samples: int, shuffle_seq: bool) -> dict[str, np.ndarray]:
 
     args = get_dataset_args(as_dict=True)
     args.update(num_samples=int(n_samples), shuffle_seq=bool(shuffle_seq))
+    if seed is not None:
+        args["seed"] = int(seed)
     key = {k: v for k, v in args.items() if k != "url"}
     key["mnist1d_version"] = version("mnist1d")
 
@@ -49,10 +55,12 @@ def _generate(n_samples: int, shuffle_seq: bool) -> dict[str, np.ndarray]:
                      "cached under $ZOO_CACHE_DIR or ~/.cache/zoo",
            "size": 5000, "input_shape": [SEQ_LEN, 1], "num_classes": 10,
            "split": "the package's 80/20 train/test split; validation = 20% of train, "
-                    "stratified, by the split seed (3200/800/1000 by default)"},
+                    "stratified, by the split seed (3200/800/1000 by default); "
+                    "split='paper': all 4000 train signals train, validation generated "
+                    "separately (generator seed 43, 1000 signals), 1000 test"},
 )
 def mnist1d(seed: int = 0, n_samples: int = 5000, num_samples: int | None = None,
-            shuffle_seq: bool = False) -> Dataset:
+            shuffle_seq: bool = False, split: str = "carve") -> Dataset:
     """Signals of shape (40, 1): Conv1D / GRU take them as is, MLPs flatten.
 
     Args:
@@ -63,6 +71,19 @@ def mnist1d(seed: int = 0, n_samples: int = 5000, num_samples: int | None = None
         shuffle_seq: Apply one fixed permutation to the 40 positions, which
             destroys spatial structure (the paper's "shuffled" control).
             Defaults to False.
+        split: "carve" (validation = 20% of the training signals, chosen by
+            `seed`) or "paper" (the MNIST-1D paper's split: every training
+            signal trains, 4,000 of the default 5,000; the validation
+            signals are generated separately by the same generator with
+            seed 43, as many as the test set, so `seed` does not change the
+            data). Defaults to "carve".
+
+    Raises:
+        ValueError: for fewer than 50 examples or an unknown `split`.
+
+    Example:
+
+    >>> ds = mnist1d(split="paper")   # 4000 / 1000 / 1000, as in the paper
     """
     n = int(num_samples if num_samples is not None else n_samples)
     if n < 50:
@@ -70,13 +91,22 @@ def mnist1d(seed: int = 0, n_samples: int = 5000, num_samples: int | None = None
             "mnist1d needs at least 50 examples (5 per class per split) to make a "
             f"train / validation / test split: raise n_samples. Received: n_samples={n}"
         )
+    if split not in SPLITS:
+        raise ValueError(f"mnist1d's split is one of {', '.join(map(repr, SPLITS))} "
+                         f"('paper': all training signals train, validation generated "
+                         f"separately). Received: split={split!r}")
     d = _generate(n, shuffle_seq)
 
     def prep(x):
         return x.astype("float32").reshape((-1, SEQ_LEN, 1))
 
-    train, val = carve_validation(prep(d["x"]), d["y"].astype("int32"), seed=seed)
+    if split == "paper":
+        extra_set = _generate(n, shuffle_seq, seed=VALIDATION_SEED)
+        train = (prep(d["x"]), d["y"].astype("int32"))
+        val = (prep(extra_set["x_test"]), extra_set["y_test"].astype("int32"))
+    else:
+        train, val = carve_validation(prep(d["x"]), d["y"].astype("int32"), seed=seed)
     splits = {"train": train, "validation": val,
               "test": (prep(d["x_test"]), d["y_test"].astype("int32"))}
     return from_arrays("mnist1d", None, None, splits=splits, input_kind="sequence",
-                       num_classes=10, extra={"shuffle_seq": bool(shuffle_seq)})
+                       num_classes=10, extra={"shuffle_seq": bool(shuffle_seq), "split": split})
