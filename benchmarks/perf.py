@@ -259,8 +259,8 @@ def format_table(figures: dict) -> str:
     rows = [
         ("harness_overhead_ratio", "one cell via `run_one` / hand-written `fit`",
          f"{figures['harness_s']:.2f} s / {figures['hand_fit_s']:.2f} s"),
-        ("fast_defaults_speedup", f"{figures['matrix_runs']}-run matrix wall time, Keras "
-         "defaults / harness defaults (auto execution + packed seeds)",
+        ("fast_defaults_speedup", f"{figures['matrix_runs']}-run matrix wall time in one "
+         "process, Keras defaults / harness defaults",
          f"{figures['matrix_keras_defaults_s']:.2f} s / {figures['matrix_fast_s']:.2f} s"),
         ("fast_defaults_steady_speedup", "steady-state training samples/s (all members of a "
          "pack), harness / Keras defaults", ""),

@@ -63,3 +63,17 @@ def test_perf_smoke_writes_every_figure(tmp_path):
     for key in perf.KEYS + ("peak_flops", "fast_defaults_steady_speedup", "packed_mfu"):
         assert isinstance(figures[key], (int, float)) and math.isfinite(figures[key]), key
     assert figures["packed_members"] == 2
+
+
+def test_perf_matrix_suite_is_the_plain_loops_matrix(tmp_path):
+    from benchmarks.perf_matrix import MATRIX, suite_text
+    from benchmarks.suite import load_suite
+
+    path = tmp_path / "perf_matrix.toml"
+    path.write_text(suite_text(MATRIX))
+    suite = load_suite(str(path))
+    cells = suite.cells()
+    assert len(cells) * len(suite.seeds) == 12
+    assert {(c["optimizer"], c["width"]) for c in cells} == {
+        (o, w) for o in MATRIX["optimizers"] for w in MATRIX["widths"]}
+    assert {c["depth"] for c in cells} == {2} and {c["batch_size"] for c in cells} == {32}
