@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import os
 import platform
 import socket
 import sys
-import time
 from importlib import metadata
 
 from zoo.registry import did_you_mean
@@ -328,10 +326,4 @@ def matmul_peak_flops(n: int = 1024, repeats: int = 10) -> float:
     a = tf.random.stateless_normal((n, n), seed=(1, 2))
     b = tf.random.stateless_normal((n, n), seed=(3, 4))
     matmul = tf.function(lambda x, y: tf.reduce_sum(tf.linalg.matmul(x, y)))
-    float(matmul(a, b))  # trace + warm up
-    best = math.inf
-    for _ in range(int(repeats)):
-        start = time.perf_counter()
-        float(matmul(a, b))
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n ** 3 / best
+    return 2.0 * n ** 3 / backends.fastest_call(lambda: float(matmul(a, b)), repeats)
