@@ -160,3 +160,13 @@ def test_dry_run_shows_the_packs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 graph(s) of several runs" in out
     assert 'optimizer="sgd" (seeds 0, 1); optimizer="adam" (seeds 0, 1)' in out
+
+
+def test_cells_that_may_not_share_a_graph_train_apart_and_say_why():
+    tiny = dict(BASE, epochs=1, train_samples=64, early_stopping=False)
+    configs = [dict(tiny, batch_size=16), dict(tiny, batch_size=32)]
+    results = run_packed(configs[0], [0, 0], configs=configs)
+    assert [status for status, _, _ in results] == ["ok", "ok"]
+    for config, (_, record, _) in zip(configs, results):
+        assert record["options"]["batch_size"] == config["batch_size"]
+        assert "may share a graph" in record["options"]["packed"]["cells_reason"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from benchmarks.matrix.packing.cells import CellPack, units_of
 from benchmarks.matrix.packing.seeds import PackedMembers
-from benchmarks.matrix.planner import unpackable_reason
+from benchmarks.matrix.planner import pack_key, unpackable_reason
 from benchmarks.run.members import Unsupported
 
 
@@ -65,6 +65,9 @@ def _run_cells(configs: list[dict], seeds: list[int], options: dict) -> list[tup
     from benchmarks.run.lifecycle import Run
 
     reasons = [unpackable_reason(c, options, cells=True) for c in configs]
+    if len({pack_key(c) for c in configs}) > 1:  # the planner never asks for this
+        reasons.append("the cells differ in more than the axes that may share a graph "
+                       "(zoo.axes.sharing_axes) or in how their labels are encoded")
     reason = next((r for r in reasons if r), None)
     if reason is None:
         stackable = [unpackable_reason(c, options) is None for c in configs]
