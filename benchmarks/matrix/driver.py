@@ -132,9 +132,9 @@ def plan(suite: Suite, statuses: dict[str, str], retry_failed: bool = False,
     tasks, done, failed, total, seen, held = [], [], [], 0, set(), {}
     # peak_flops "auto": each worker measures its matmul peak once, for the runs' MFU.
     options = {"peak_flops": "auto", **suite.run_options(), "suite_commit": suite_commit(suite)}
-    pack = options.pop("pack_seeds", "auto") if packs else False
-    pack_cells = options.pop("pack_cells", "auto") if packs else False
-    options.pop("pack_seeds", None), options.pop("pack_cells", None)
+    pack, pack_cells = options.pop("pack_seeds", "auto"), options.pop("pack_cells", "auto")
+    if not packs:
+        pack = pack_cells = False
     cells = []  # (config, runs to do) per cell
     for config in suite.cells():
         todo = []

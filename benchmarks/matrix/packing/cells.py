@@ -144,6 +144,10 @@ def cell_pack_model_class():
 class CellPack(PackedMembers):
     """The members of several cells in one graph (see `benchmarks.run.members`).
 
+    Its datasets are a seed pack's: the cells of a pack encode labels alike
+    (`benchmarks.matrix.planner.pack_key`), so one validation and test
+    pipeline serves every member.
+
     Args:
         sizes: The unit sizes (`units_of`): consecutive members stacked together.
     """
@@ -216,10 +220,6 @@ class CellPack(PackedMembers):
             return keras.ops.sum(combined(y_true, y_pred), axis=1)
 
         return total
-
-    def datasets(self, pipelines: list) -> tuple:
-        """As a seed pack's: the planner packs only cells whose labels are encoded alike."""
-        return super().datasets(pipelines)
 
     def member_options(self, run, i: int) -> dict:
         """`{"packed": {"members", "seeds", "index", "cells"}}`: `cells` > 1 means shared timing."""

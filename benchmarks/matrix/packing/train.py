@@ -42,8 +42,7 @@ def run_packed(config: dict, seeds: list[int], options: dict | None = None,
 
     seeds, options = [int(s) for s in seeds], dict(options or {})
     configs = list(configs) if configs else [config] * len(seeds)
-    cells = [c for i, c in enumerate(configs) if c not in configs[:i]]
-    if len(cells) > 1:
+    if any(c != configs[0] for c in configs):
         return _run_cells(configs, seeds, options)
     reason = unpackable_reason(config, options) if len(seeds) > 1 else "one seed"
     if reason is None:
