@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     """Seeds Python, NumPy, TensorFlow and Keras; optionally deterministic ops.
@@ -54,3 +56,35 @@ def set_op_determinism(enabled: bool) -> None:
 
     if tf_config.is_op_determinism_enabled():
         tf_config.disable_op_determinism()
+
+
+@contextlib.contextmanager
+def fused_cpu_kernels():
+    """Traces graphs with op determinism off while inside, on a CPU-only process.
+
+    Op determinism makes TensorFlow trace some ops as larger graphs: sparse
+    softmax cross-entropy becomes log-softmax + gather, whose gradient alone
+    is about 40 ms of tracing for an MLP. Its fused CPU kernel computes each
+    example's row on its own, so it is deterministic already. Use it around
+    `get_concrete_function` of a diagnostic probe (its numbers equal the
+    deterministic graph's; `tests/benchmarks/test_diagnostics_trace.py`),
+    never around a training step, whose numerics stay those of every
+    earlier run. On a process with a GPU, or with determinism off, it does
+    nothing.
+
+    Example:
+
+    >>> with fused_cpu_kernels():
+    ...     concrete = probe_fn.get_concrete_function(x, y)
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework import config as tf_config
+
+    switch = tf_config.is_op_determinism_enabled() and not tf.config.list_logical_devices("GPU")
+    if switch:
+        tf_config.disable_op_determinism()
+    try:
+        yield
+    finally:
+        if switch:
+            tf.config.experimental.enable_op_determinism()
