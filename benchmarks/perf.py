@@ -55,14 +55,14 @@ from benchmarks.run.devices import matmul_peak_flops
 BASE = {"dataset": "digits", "model": "mlp", "batch_size": 32, "depth": 2, "width": 64,
         "steps_per_execution": "auto", "jit_compile": "auto"}  # the suite defaults
 SIZES = {
-    # epochs, repeats, packed seeds, matrix cells (width x optimizer) x matrix_seeds,
-    # train_samples
-    "full": dict(epochs=20, repeats=5, seeds=8, widths=(32, 64), optimizers=("sgd", "adam"),
-                 matrix_seeds=[0, 1, 2], train_samples=None),
-    "quick": dict(epochs=10, repeats=3, seeds=8, widths=(32, 64), optimizers=("sgd", "adam"),
-                  matrix_seeds=[0, 1, 2], train_samples=None),
-    "tiny": dict(epochs=2, repeats=1, seeds=2, widths=(16,), optimizers=("adam",),
-                 matrix_seeds=[0], train_samples=128),
+    # epochs, repeats, overhead_repeats (pairs of ~2 s runs: the noisiest ratio), packed
+    # seeds, matrix cells (width x optimizer) x matrix_seeds, train_samples
+    "full": dict(epochs=20, repeats=5, overhead_repeats=9, seeds=8, widths=(32, 64),
+                 optimizers=("sgd", "adam"), matrix_seeds=[0, 1, 2], train_samples=None),
+    "quick": dict(epochs=10, repeats=3, overhead_repeats=7, seeds=8, widths=(32, 64),
+                  optimizers=("sgd", "adam"), matrix_seeds=[0, 1, 2], train_samples=None),
+    "tiny": dict(epochs=2, repeats=1, overhead_repeats=1, seeds=2, widths=(16,),
+                 optimizers=("adam",), matrix_seeds=[0], train_samples=128),
 }
 TARGETS = {"harness_overhead_ratio": ("<=", 1.05), "fast_defaults_speedup": (">=", 2.0),
            "packed_seeds_speedup": (">=", 4.0), "matrix_vs_plain_keras_speedup": (">=", 5.0),
@@ -144,7 +144,11 @@ def measure_overhead(config: dict, repeats: int, options: dict, warmup: bool = T
 
 
 def _run_matrix(cells: list[dict], seeds: list[int], options: dict, pack: bool) -> list:
-    """Runs cells x seeds as `zoo bench` would (packed as its planner groups them); returns records."""
+    """Runs cells x seeds as `zoo bench` would (packed as its planner groups them).
+
+    Returns:
+        The records, in the order of the groups.
+    """
     from benchmarks.matrix.packing import run_packed
     from benchmarks.matrix.planner import group_runs
 
@@ -237,7 +241,7 @@ def measure(size: str = "quick") -> dict:
            "tensorflow": tf.__version__}
     out["peak_flops"] = matmul_peak_flops()
     options = {"peak_flops": out["peak_flops"]}
-    out.update(measure_overhead(config, s["repeats"], options, warmup=size != "tiny"))
+    out.update(measure_overhead(config, s["overhead_repeats"], options, warmup=size != "tiny"))
     cells = [dict(config, width=w, optimizer=o) for w in s["widths"] for o in s["optimizers"]]
     out.update(measure_fast_defaults(cells, s["matrix_seeds"], max(1, s["repeats"] // 2),
                                      options))
