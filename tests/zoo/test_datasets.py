@@ -268,3 +268,30 @@ def test_reconstruction_option_makes_targets_the_flattened_inputs():
         load("digits", task="regression")
     with pytest.raises(ValueError, match="non-numeric"):
         load("text_topics", task="reconstruction")
+
+
+@pytest.mark.parametrize("name", ["digits", "breast_cancer", "diabetes"])
+def test_bundled_sklearn_sets_are_cached_as_scikit_learn_gives_them(name, tmp_path, monkeypatch):
+    import sklearn.datasets
+
+    from zoo.datasets.sklearn_sets import _bundled
+
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
+    first = load(name)
+    assert len(list(tmp_path.glob(f"sklearn-load_{name}-*.npz"))) == 1
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("loaded by scikit-learn again instead of read from the cache")
+
+    direct = getattr(sklearn.datasets, f"load_{name}")()
+    with monkeypatch.context() as patched:
+        patched.setattr(sklearn.datasets, f"load_{name}", no_loading)
+        cached = _bundled(f"load_{name}")
+        again = load(name)
+    for split in ("train", "validation", "test"):
+        for a, b in zip(first.numpy(split), again.numpy(split)):
+            np.testing.assert_array_equal(a, b)
+    assert cached.data.dtype == direct.data.dtype and cached.target.dtype == direct.target.dtype
+    np.testing.assert_array_equal(cached.data, direct.data)
+    np.testing.assert_array_equal(cached.target, direct.target)
+    assert cached.feature_names == [str(n) for n in direct.feature_names]
