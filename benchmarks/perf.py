@@ -32,8 +32,11 @@ batch 32), it measures:
   `perf_matrix.measure_packed_mfu`). Target >= 0.10.
 
 Every timing is warmed up first, then repeated; the median is reported. The
-machine's load average is printed too: on a shared machine, read the ratios
-(measured side by side, alternating) rather than the absolute times.
+two ratios of short runs (harness overhead, packed seeds) are the medians of
+adjacent pairs' ratios, the overhead's pairs alternating which runs first:
+on a shared machine the load changes over seconds, and two runs next to each
+other see the same load. The machine's load average is printed too: read the
+ratios rather than the absolute times.
 
 Example:
 
@@ -55,14 +58,17 @@ from benchmarks.run.devices import matmul_peak_flops
 BASE = {"dataset": "digits", "model": "mlp", "batch_size": 32, "depth": 2, "width": 64,
         "steps_per_execution": "auto", "jit_compile": "auto"}  # the suite defaults
 SIZES = {
-    # epochs, repeats, overhead_repeats (pairs of ~2 s runs: the noisiest ratio), packed
-    # seeds, matrix cells (width x optimizer) x matrix_seeds, train_samples
-    "full": dict(epochs=20, repeats=5, overhead_repeats=9, seeds=8, widths=(32, 64),
-                 optimizers=("sgd", "adam"), matrix_seeds=[0, 1, 2], train_samples=None),
-    "quick": dict(epochs=10, repeats=3, overhead_repeats=7, seeds=8, widths=(32, 64),
-                  optimizers=("sgd", "adam"), matrix_seeds=[0, 1, 2], train_samples=None),
-    "tiny": dict(epochs=2, repeats=1, overhead_repeats=1, seeds=2, widths=(16,),
-                 optimizers=("adam",), matrix_seeds=[0], train_samples=128),
+    # epochs, repeats, overhead_repeats (pairs of ~2 s runs: the noisiest ratio),
+    # packing_repeats, packed seeds, matrix cells (width x optimizer) x matrix_seeds,
+    # train_samples
+    "full": dict(epochs=20, repeats=5, overhead_repeats=9, packing_repeats=3, seeds=8,
+                 widths=(32, 64), optimizers=("sgd", "adam"), matrix_seeds=[0, 1, 2],
+                 train_samples=None),
+    "quick": dict(epochs=10, repeats=3, overhead_repeats=7, packing_repeats=2, seeds=8,
+                  widths=(32, 64), optimizers=("sgd", "adam"), matrix_seeds=[0, 1, 2],
+                  train_samples=None),
+    "tiny": dict(epochs=2, repeats=1, overhead_repeats=1, packing_repeats=1, seeds=2,
+                 widths=(16,), optimizers=("adam",), matrix_seeds=[0], train_samples=128),
 }
 TARGETS = {"harness_overhead_ratio": ("<=", 1.05), "fast_defaults_speedup": (">=", 2.0),
            "packed_seeds_speedup": (">=", 4.0), "matrix_vs_plain_keras_speedup": (">=", 5.0),
@@ -128,17 +134,26 @@ def _median(values):
 
 
 def measure_overhead(config: dict, repeats: int, options: dict, warmup: bool = True) -> dict:
-    """Harness run vs hand-written fit, alternating, after one warm-up of each."""
+    """Harness run vs hand-written fit in adjacent pairs, after one warm-up of each.
+
+    The pairs alternate which of the two runs first, and the ratio is the
+    median of the pairs' ratios: a shared machine's load changes over
+    seconds, and two runs next to each other see the same load.
+    """
     if warmup:
         _harness(config, 0, options), hand_written_fit(config)
     harness, hand, records = [], [], []
-    for _ in range(repeats):
+    for i in range(repeats):
+        if i % 2:
+            hand.append(hand_written_fit(config))
         records.append(_harness(config, 0, options))
         harness.append(records[-1]["perf_wall"])
-        hand.append(hand_written_fit(config))
+        if not i % 2:
+            hand.append(hand_written_fit(config))
     mfus = [r["mfu"] for r in records if r.get("mfu") is not None]
     return {"harness_s": _median(harness), "hand_fit_s": _median(hand),
-            "harness_overhead_ratio": _median(harness) / _median(hand),
+            "harness_overhead_ratio": _median([h / f for h, f in zip(harness, hand)]),
+            "harness_overhead_pairs": [round(h / f, 3) for h, f in zip(harness, hand)],
             "mfu": _median(mfus), "samples_per_sec": _median([r["samples_per_sec"]
                                                               for r in records])}
 
@@ -195,7 +210,7 @@ def measure_fast_defaults(cells: list[dict], seeds: list[int], repeats: int, opt
 
 
 def measure_packing(config: dict, seeds: list[int], repeats: int, options: dict) -> dict:
-    """K seeds packed in one graph vs the same K seeds one after another."""
+    """K seeds packed in one graph vs the same K seeds one after another (median pair ratio)."""
     from benchmarks.matrix.packing import run_packed
 
     packed, sequential, mfus, members = [], [], [], None
@@ -210,7 +225,7 @@ def measure_packing(config: dict, seeds: list[int], repeats: int, options: dict)
         mfus += [r["mfu"] for _, r, _ in results[:1] if r.get("mfu") is not None]
         sequential.append(sum(_harness(config, s, options)["perf_wall"] for s in seeds))
     return {"packed_s": _median(packed), "sequential_s": _median(sequential),
-            "packed_seeds_speedup": _median(sequential) / _median(packed),
+            "packed_seeds_speedup": _median([q / p for q, p in zip(sequential, packed)]),
             "packed_members": members, "packed_mfu": _median(mfus)}
 
 
@@ -245,8 +260,7 @@ def measure(size: str = "quick") -> dict:
     cells = [dict(config, width=w, optimizer=o) for w in s["widths"] for o in s["optimizers"]]
     out.update(measure_fast_defaults(cells, s["matrix_seeds"], max(1, s["repeats"] // 2),
                                      options))
-    out.update(measure_packing(config, list(range(s["seeds"])), max(1, s["repeats"] // 2),
-                               options))
+    out.update(measure_packing(config, list(range(s["seeds"])), s["packing_repeats"], options))
     out["zoo_models_cold_start_s"] = measure_cold_start(0 if size == "tiny" else 3)
     if size != "tiny":  # fresh processes of a whole matrix: not a smoke test
         from benchmarks.perf_matrix import measure_matrix, measure_packed_mfu

@@ -283,7 +283,16 @@ def git_commit(directory: str) -> str | None:
 
 
 def library_versions() -> dict:
-    """Versions of the libraries a record depends on ("none" when missing)."""
+    """Versions of the libraries a record depends on ("none" when missing).
+
+    Read once per process (5 ms of package metadata a run otherwise); a new dict
+    each call.
+    """
+    return dict(_library_versions())
+
+
+@functools.lru_cache(maxsize=None)
+def _library_versions() -> dict:
     out = {}
     for package in ("tensorflow", "keras", "numpy", "scikit-learn", "pandas",
                     "keras-tuner", "tensorflow-datasets", "jax", "jaxlib", "torch"):
