@@ -169,6 +169,9 @@ def worker_main(conn, run_ref: str, pack_ref: str, threads: int, warm_up: bool,
     limit_threads(threads)
     os.environ.update(worker_env(backend))  # before Keras is imported: it fixes its backend
     load_function(run_ref)  # a bad reference fails here, before the first task
+    from benchmarks.run import inputs
+
+    inputs.reuse_loaded_datasets()  # each dataset loaded once, for every run of it
     if warm_up:
         # Import TensorFlow now (it creates no device context), so the first run's
         # wall time does not include seconds of import that later runs do not pay.

@@ -8,6 +8,11 @@ into tf.data pipelines: the training split reshuffled each epoch with the
 run's seed and, if the pipeline has one, augmented batch by batch; the
 validation and test splits never augmented.
 
+A worker process loads each dataset once (`reuse_loaded_datasets()`, called
+at its start): later runs of the same dataset, split seed and options get
+the same arrays, made read-only so no run can change another's data. A
+`csv:` / `parquet:` file is loaded again when it changed on disk.
+
 Example:
 
 >>> ds, augmenter = prepare_dataset({"dataset": "digits", "train_samples": 200})
@@ -16,10 +21,51 @@ Example:
 
 from __future__ import annotations
 
+import json
+import os
+
+import numpy as np
+
 import zoo.datasets
 import zoo.pipelines
 
 EVAL_BATCH_SIZE = 256  # evaluation results do not depend on the batch size
+MAX_LOADED = 4  # datasets a worker keeps loaded (most recently used)
+_loaded: dict | None = None  # key -> Dataset; None: every run loads its own
+
+
+def reuse_loaded_datasets(enabled: bool = True) -> None:
+    """Keeps loaded datasets in this process for later runs (a worker calls it at start).
+
+    Args:
+        enabled: True to keep the `MAX_LOADED` most recently used datasets,
+            False to load every run's dataset anew (the default of a process).
+    """
+    global _loaded
+    _loaded = {} if enabled else None
+
+
+def _load(name: str, seed: int, options: dict):
+    """`zoo.datasets.load(name, seed, **options)`, once per key when reuse is on."""
+    if _loaded is None:
+        return zoo.datasets.load(name, seed=seed, **options)
+    key = json.dumps([name, seed, options], sort_keys=True, default=str)
+    prefix, _, path = name.partition(":")
+    if prefix in ("csv", "parquet") and os.path.exists(path):
+        stat = os.stat(path)
+        key += f"|{stat.st_mtime_ns}|{stat.st_size}"
+    if key in _loaded:
+        _loaded[key] = _loaded.pop(key)  # most recently used last
+        return _loaded[key]
+    ds = zoo.datasets.load(name, seed=seed, **options)
+    for x, y in ds.splits.values():
+        for array in [*(x.values() if isinstance(x, dict) else [x]), y]:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+    _loaded[key] = ds
+    while len(_loaded) > MAX_LOADED:
+        _loaded.pop(next(iter(_loaded)))
+    return ds
 
 
 def _head(x, n: int):
@@ -32,8 +78,8 @@ def prepare_dataset(config: dict):
     Raises:
         ValueError: for an unknown dataset / pipeline or bad options.
     """
-    ds = zoo.datasets.load(config["dataset"], seed=config.get("split_seed", 0),
-                           **(config.get("dataset_options") or {}))
+    ds = _load(config["dataset"], config.get("split_seed", 0),
+               dict(config.get("dataset_options") or {}))
     if config.get("train_classes"):  # a class subset, before the label budget (claim C16)
         from benchmarks.run.transfer import select_classes
 

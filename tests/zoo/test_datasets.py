@@ -295,3 +295,33 @@ def test_bundled_sklearn_sets_are_cached_as_scikit_learn_gives_them(name, tmp_pa
     np.testing.assert_array_equal(cached.data, direct.data)
     np.testing.assert_array_equal(cached.target, direct.target)
     assert cached.feature_names == [str(n) for n in direct.feature_names]
+
+
+def test_a_worker_loads_a_dataset_once_read_only_and_again_when_its_file_changed(tmp_path):
+    import os
+
+    from benchmarks.run import inputs
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    config = {"dataset": f"csv:{path}", "dataset_options": {"target": "label"}}
+    assert inputs.prepare_dataset(config)[0] is not inputs.prepare_dataset(config)[0]
+    inputs.reuse_loaded_datasets()
+    try:
+        first = inputs._load(config["dataset"], 0, config["dataset_options"])
+        assert inputs._load(config["dataset"], 0, config["dataset_options"]) is first
+        assert inputs._load(config["dataset"], 1, config["dataset_options"]) is not first
+        y = first.numpy("train")[1]
+        with pytest.raises(ValueError, match="read-only"):
+            y[0] = 1  # no run can change another run's data
+        digits = [inputs._load("digits", 0, {}) for _ in range(2)]
+        assert digits[0] is digits[1]
+        path.write_text(path.read_text() + "40,1,0\n")
+        os.utime(path, ns=(1, 10**18))  # changed on disk: loaded again
+        again = inputs._load(config["dataset"], 0, config["dataset_options"])
+        assert again is not first and sum(again.spec.sizes.values()) == 41
+        for seed in range(inputs.MAX_LOADED + 1):  # the oldest is dropped
+            inputs._load("digits", 100 + seed, {})
+        assert inputs._load("digits", 0, {}) is not digits[0]
+    finally:
+        inputs.reuse_loaded_datasets(False)
