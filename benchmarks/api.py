@@ -24,16 +24,25 @@ def make_executor(executor: str = "local", workers: int | None = None,
     """The executor of a run: local worker processes or a Ray cluster.
 
     `memory` (local workers only): `max_runs_per_worker`, `recycle_rss_mb`,
-    `memory_limit_mb` (see `benchmarks.matrix.memory`; None = its default).
+    `memory_limit_mb` (see `benchmarks.matrix.memory`; None = its default), and
+    `threads`, each worker's TensorFlow threads (None = `LocalExecutor`'s default).
 
     Raises:
-        ValueError: for `workers` < 1, or an `address` without `executor="ray"`.
+        ValueError: for `workers` or `threads` < 1, `threads` with Ray, or an
+            `address` without `executor="ray"`.
     """
     from benchmarks.matrix.executors import DEFAULT_PACK_FN, DEFAULT_RUN_FN, LocalExecutor
     from benchmarks.matrix.ray_executor import RayExecutor
 
     if workers is not None and workers < 1:
         raise ValueError(f"--workers must be at least 1. Received: --workers {workers}")
+    threads = memory.get("threads")
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be at least 1. Received: --threads {threads}")
+    if threads is not None and executor == "ray":
+        raise ValueError(f"--threads sets local workers' TensorFlow threads, not Ray tasks'. "
+                         f"Drop --threads or use --executor local. Received: --threads "
+                         f"{threads}")
     if address and executor != "ray":
         raise ValueError(f"--address is the Ray cluster address: use it with --executor ray. "
                          f"Received: --address {address}")

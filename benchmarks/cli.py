@@ -160,7 +160,8 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
                                  stem, max_runs_per_worker=getattr(args, "max_runs_per_worker",
                                                                    None),
                                  recycle_rss_mb=getattr(args, "worker_recycle_mb", None),
-                                 memory_limit_mb=getattr(args, "worker_memory_mb", None)).start()
+                                 memory_limit_mb=getattr(args, "worker_memory_mb", None),
+                                 threads=getattr(args, "threads", None)).start()
     try:
         with redirected(f"{stem}-driver.log"):  # validating imports Keras: its start-up lines
             suites = load_suites(args.suite, args.overrides)
@@ -177,7 +178,8 @@ def bench(args, run_fn=None, pack_fn=None) -> int:
                     log_stem=stem, out=lambda line: print(line, flush=True),
                     max_runs_per_worker=getattr(args, "max_runs_per_worker", None),
                     recycle_rss_mb=getattr(args, "worker_recycle_mb", None),
-                    memory_limit_mb=getattr(args, "worker_memory_mb", None))
+                    memory_limit_mb=getattr(args, "worker_memory_mb", None),
+                    threads=getattr(args, "threads", None))
     failed = sum(s.failed for s in summaries)
     if failed:
         print(f"zoo bench: {failed} run(s) failed; see `zoo results --format json` for the "

@@ -198,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local worker processes, or a Ray cluster (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: local: "
                    "cores // 2, 2 TensorFlow threads each; ray: the cluster's CPUs)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="TensorFlow threads of each local worker (default: 2, or cores // "
+                   "--workers); --workers 2 --threads 2 on 2 cores keeps each run's thread "
+                   "count, so its numbers, and fills the time a small model leaves idle")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray; "
                    "default: start a local Ray instance)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -304,3 +304,15 @@ def test_plan_dedupes_and_progress_displays(tmp_path):
     live.finished(Result(work.tasks[1], "failed", None, "RuntimeError: x"))
     assert live.failed == 1
     live.close()
+
+
+def test_threads_sets_each_local_workers_tensorflow_threads(tmp_path, capsys):
+    store = str(tmp_path / "zoo.sqlite")
+    args = [write_suite(tmp_path), "--store", store, "--workers", "2", "--threads", "2"]
+    assert run_bench(args, fake_ok) == 0
+    assert "local: 2 worker(s) x 2 thread(s)" in capsys.readouterr().out
+    assert {r["record"]["options"]["threads"] for r in runs_of(store)} == {2}  # what runs got
+    for bad, message in ((["--threads", "0"], "--threads must be at least 1"),
+                         (["--executor", "ray", "--threads", "2"], "not Ray tasks'")):
+        with pytest.raises(ValueError, match=message):
+            run_bench([write_suite(tmp_path), "--store", store, *bad], fake_ok)
