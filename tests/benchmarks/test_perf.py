@@ -77,3 +77,14 @@ def test_perf_matrix_suite_is_the_plain_loops_matrix(tmp_path):
     assert {(c["optimizer"], c["width"]) for c in cells} == {
         (o, w) for o in MATRIX["optimizers"] for w in MATRIX["widths"]}
     assert {c["depth"] for c in cells} == {2} and {c["batch_size"] for c in cells} == {32}
+
+
+def test_perf_startup_measures_every_figure_in_fresh_processes():
+    from benchmarks import perf_startup
+
+    figures = perf_startup.measure(repeats=1)
+    assert set(figures) == {"import_s", "lean_import_s", "sklearn_digits_s", "cached_digits_s",
+                            "gc_collect_s", "frozen_gc_collect_s", "exit_s", "os_exit_s",
+                            "probe_trace_s", "fused_probe_trace_s"}
+    assert all(0 <= value < 120 for value in figures.values())
+    assert figures["import_s"] > 0 and figures["probe_trace_s"] > 0
