@@ -15,6 +15,9 @@ it, in fresh processes (the median of `--repeats`, 3 by default):
 - `probe_trace_s` / `fused_probe_trace_s`: tracing the gradient probe of an
   MLP on digits with op determinism on, and with the fused CPU kernels
   (`benchmarks.run.seeding.fused_cpu_kernels`).
+- `ml_dtypes_import_s`: `import ml_dtypes` after NumPy, which every
+  TensorFlow or jax import does first (`ml_dtypes_version` says which:
+  0.7.0 took 0.65-0.95 s here, 0.6.0 0.005 s; pyproject.toml keeps it below 0.7).
 
 Example:
 
@@ -93,7 +96,8 @@ def measure(repeats: int = 3) -> dict:
     zoo.datasets.load("digits")  # fills the .npz cache
     runs = {key: [] for key in ("import_s", "lean_import_s", "sklearn_digits_s",
                                 "cached_digits_s", "gc_collect_s", "frozen_gc_collect_s",
-                                "exit_s", "os_exit_s", "probe_trace_s", "fused_probe_trace_s")}
+                                "exit_s", "os_exit_s", "probe_trace_s", "fused_probe_trace_s",
+                                "ml_dtypes_import_s")}
     lean = ("from benchmarks.matrix.startup import import_tensorflow\n"
             "import_tensorflow(); import keras")
     for _ in range(repeats):
@@ -111,7 +115,13 @@ def measure(repeats: int = 3) -> dict:
         plain, fused = map(float, _python(PROBE).split())
         runs["probe_trace_s"].append(plain)
         runs["fused_probe_trace_s"].append(fused)
-    return {key: statistics.median(values) for key, values in runs.items()}
+        runs["ml_dtypes_import_s"].append(float(_python(
+            "import time, numpy; t = time.perf_counter(); import ml_dtypes\n"
+            "print(time.perf_counter() - t)")))
+    from importlib import metadata
+
+    return {**{key: statistics.median(values) for key, values in runs.items()},
+            "ml_dtypes_version": metadata.version("ml_dtypes")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| before | s | after | s |\n|---|---|---|---|")
     for before, after in pairs:
         print(f"| `{before}` | {figures[before]:.3f} | `{after}` | {figures[after]:.3f} |")
+    print(f"\n`import ml_dtypes` ({figures['ml_dtypes_version']}): "
+          f"{figures['ml_dtypes_import_s']:.3f} s")
     print(json.dumps(figures))
     return 0
 

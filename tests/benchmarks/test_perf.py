@@ -85,6 +85,9 @@ def test_perf_startup_measures_every_figure_in_fresh_processes():
     figures = perf_startup.measure(repeats=1)
     assert set(figures) == {"import_s", "lean_import_s", "sklearn_digits_s", "cached_digits_s",
                             "gc_collect_s", "frozen_gc_collect_s", "exit_s", "os_exit_s",
-                            "probe_trace_s", "fused_probe_trace_s"}
+                            "probe_trace_s", "fused_probe_trace_s", "ml_dtypes_import_s",
+                            "ml_dtypes_version"}
+    version = figures.pop("ml_dtypes_version")
+    assert tuple(int(p) for p in version.split(".")[:2]) < (0, 7)  # pyproject.toml's pin
     assert all(0 <= value < 120 for value in figures.values())
     assert figures["import_s"] > 0 and figures["probe_trace_s"] > 0
