@@ -204,6 +204,7 @@ class Run:
         from benchmarks.run import devices
 
         with devices.precision_policy(self.cfg["precision"]):
+            self._build_optimizer(model)
             train, val, test = self.members.datasets(self.pipelines)
             cbs = self._callbacks()
             try:
@@ -253,6 +254,24 @@ class Run:
         for record in self.records:
             record["wall_time"] = wall_time
         return [(status, record, error) for status, record in zip(statuses, self.records)]
+
+    def _build_optimizer(self, model) -> None:
+        """Creates the optimizer's variables now, as Keras does under a distribution strategy.
+
+        Without one, Keras builds the optimizer inside the first trace of the
+        train function; a `tf.function` that creates variables is traced a
+        second time, so every run traced its training step twice (0.2-0.7 s
+        of its first epoch). The variables are the same zeros either way, so
+        the run computes the same numbers (tests/benchmarks/test_trace_once.py).
+        Generative models keep Keras's way: their optimizers train parts.
+        """
+        from zoo.models.generative import is_generative
+
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is None or optimizer.built or is_generative(self.cfg["model"]):
+            return
+        with self.context["strategy"].scope():
+            optimizer.build(model.trainable_variables)
 
     def _callbacks(self) -> dict:
         """Named callbacks in the order they run (the timer first, dead units last)."""
