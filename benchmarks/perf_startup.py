@@ -17,7 +17,7 @@ it, in fresh processes (the median of `--repeats`, 3 by default):
   (`benchmarks.run.seeding.fused_cpu_kernels`).
 - `ml_dtypes_import_s`: `import ml_dtypes` after NumPy, which every
   TensorFlow or jax import does first (`ml_dtypes_version` says which:
-  0.7.0 took 0.65-0.95 s here, 0.6.0 0.005 s; pyproject.toml keeps it below 0.7).
+  0.7.0 took 0.65-0.95 s here, 0.6.0 0.006 s; pyproject.toml keeps it below 0.7).
 
 Example:
 

@@ -35,33 +35,19 @@ def _deferred_build(monkeypatch):
 
 
 @pytest.mark.parametrize("packed", [False, True])
-def test_the_training_step_is_traced_once(packed, monkeypatch):
+def test_the_step_is_traced_once_and_the_records_are_keras_deferred_builds(packed, monkeypatch):
     from benchmarks.matrix.packing import run_packed
     from benchmarks.run import run_one
 
-    def traces():
+    def traces_and_records():
         calls = count_train_step_traces(monkeypatch)
         results = run_packed(CFG, [0, 1], {}) if packed else [run_one(CFG, 0, {})]
         assert [status for status, _, _ in results] == ["ok"] * len(results)
-        return len(calls)
+        return len(calls), [{k: record[k] for k in SAME} for _, record, _ in results]
 
-    assert traces() == 1
+    traces, built_first = traces_and_records()
+    assert traces == 1
     _deferred_build(monkeypatch)  # the count can fail: Keras's way traces Adam's step twice
-    assert traces() == 2
-
-
-@pytest.mark.parametrize("packed", [False, True])
-def test_records_are_the_numbers_of_keras_deferred_build(packed, monkeypatch):
-    from benchmarks.matrix.packing import run_packed
-    from benchmarks.run import run_one
-
-    def records():
-        if packed:
-            return [r for _, r, _ in run_packed(CFG, [0, 1], {})]
-        return [run_one(CFG, 0, {})[1]]
-
-    built_first = records()
-    _deferred_build(monkeypatch)
-    deferred = records()
-    for ours, theirs in zip(built_first, deferred, strict=True):
-        assert {k: ours[k] for k in SAME} == {k: theirs[k] for k in SAME}
+    traces, deferred = traces_and_records()
+    assert traces == 2
+    assert built_first == deferred
