@@ -121,7 +121,7 @@ def cell_pack_model_class():
         def train_step(self, data):
             import tensorflow as tf
 
-            x, y = data[0], data[1]
+            x, y = self.stack_batch(data)
             with tf.GradientTape() as tape:
                 y_pred = self(x, training=True)
                 loss = self.compute_loss(x, y, y_pred, training=True)

@@ -99,6 +99,28 @@ def packed_model_class():
             super().__init__(inputs, outputs, **kwargs)
             self.members_metric = members_metric
 
+        def stack_batch(self, data):
+            """A batch as the pack takes it: `(x, y)` stacked on axis 1, member k at k.
+
+            Training batches come as the K members' own `(x, y)` batches (their
+            pipelines zipped, `PackedMembers.datasets`); evaluation batches as
+            one `(x, y)` that every member sees. Stacking here, inside the
+            step, and not in a `tf.data` map keeps the pipelines free of
+            functions: a new iterator (Keras makes two per epoch and pipeline)
+            then costs 0.3 ms, not 3.5-7 ms.
+            """
+            if isinstance(data[0], (tuple, list)):
+                return tuple(keras.ops.stack([batch[j] for batch in data], axis=1)
+                             for j in range(2))
+            k = self.members_metric.k
+            return tuple(keras.ops.stack([part] * k, axis=1) for part in data[:2])
+
+        def train_step(self, data):
+            return super().train_step(self.stack_batch(data))
+
+        def test_step(self, data):
+            return super().test_step(self.stack_batch(data))
+
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                          training=True):
             """Sum of the members' batch-mean losses; keeps the per-member values."""

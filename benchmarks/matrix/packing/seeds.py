@@ -49,25 +49,17 @@ class PackedMembers:
         return packed
 
     def datasets(self, pipelines: list) -> tuple:
-        """Member k's batch from its own pipeline (as its single run shuffles it), stacked.
+        """Member k's batches from its own pipeline (as its single run shuffles them), zipped.
 
-        Validation and test depend on no seed: the last member's serve all,
-        repeated K times.
+        The model stacks them in its step (`PackedModel.stack_batch`).
+        Validation and test depend on no seed: the last member's serve all
+        (every member sees the same batch).
         """
         import tensorflow as tf
 
-        k = self.stacked
-
-        def repeat(x, y):
-            return tf.stack([x] * k, axis=1), tf.stack([y] * k, axis=1)
-
-        def stack(*batches):
-            return tuple(tf.stack([b[j] for b in batches], axis=1) for j in range(2))
-
         trains = tuple(train for train, _, _ in pipelines)
         _, val, test = pipelines[-1]
-        train = tf.data.Dataset.zip(trains).map(stack).prefetch(tf.data.AUTOTUNE)
-        return train, val.map(repeat), test.map(repeat)
+        return tf.data.Dataset.zip(trains), val, test
 
     def probe_loss(self, loss):
         """The pack's loss: its gradient w.r.t. a stacked kernel is each member's own."""
