@@ -104,7 +104,8 @@ def resolve_batch_size(batch_size, n_train: int) -> int:
     return n_train if batch_size == "full" else max(1, min(int(batch_size), n_train))
 
 
-def make_datasets(ds, batch_size: int, seed: int, label_map=None, augmenter=None):
+def make_datasets(ds, batch_size: int, seed: int, label_map=None, augmenter=None,
+                  evaluation: bool = True):
     """Returns `(train, validation, test)` batched `tf.data.Dataset`s.
 
     Args:
@@ -113,6 +114,9 @@ def make_datasets(ds, batch_size: int, seed: int, label_map=None, augmenter=None
         seed: Shuffle seed of the training split.
         label_map: `(x, y) -> (x, y)` for every split (e.g. one-hot labels), or None.
         augmenter: Keras layer applied to training batches only, or None.
+        evaluation: Whether to make the validation and test pipelines too
+            (the members of a pack share the last member's). Defaults to True;
+            False returns `(train, None, None)`.
     """
 
     def train_map(x, y):
@@ -123,6 +127,8 @@ def make_datasets(ds, batch_size: int, seed: int, label_map=None, augmenter=None
     use_train_map = augmenter is not None or label_map is not None
     train = ds.tf_dataset("train", batch_size, shuffle=True, seed=seed,
                           map_fn=train_map if use_train_map else None)
+    if not evaluation:
+        return train, None, None
     eval_batch = max(batch_size, EVAL_BATCH_SIZE)
     val = ds.tf_dataset("validation", eval_batch, map_fn=label_map)
     test = ds.tf_dataset("test", eval_batch, map_fn=label_map)

@@ -101,7 +101,8 @@ class Run:
         records: One record per member, filled as the steps go.
         context: What `prepare` found: `strategy`, `ds`, `augmenter`,
             `n_train`, `batch_size` (and `loss`, `metrics`, `label_map` once built).
-        pipelines: Per member, its `(train, validation, test)` datasets.
+        pipelines: Per member, its `(train, validation, test)` datasets (validation
+            and test None but for the last member: they depend on no seed).
 
     Example:
 
@@ -156,10 +157,11 @@ class Run:
             for i, seed in enumerate(self.seeds):
                 models.append(self._build_member(i))
                 self.losses[i], self.metrics[i] = context["loss"], context["metrics"]
-                # Member i's shuffling is drawn under its own seed, as its single run draws it.
+                # Member i's shuffling is drawn under its own seed, as its single run draws it;
+                # validation and test depend on no seed: the last member's serve the pack.
                 self.pipelines.append(inputs.make_datasets(
                     context["ds"], context["batch_size"], seed, context["label_map"],
-                    context["augmenter"]))
+                    context["augmenter"], evaluation=i == len(self.seeds) - 1))
             # Per member: cells of one pack may differ in shape.
             self.flops = [flops_per_example(m) for m in models]
             return self.members.combine(self, models)

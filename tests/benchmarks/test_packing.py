@@ -156,3 +156,27 @@ def test_a_packed_member_stops_early_on_its_own():
     book.on_epoch_end(4, {"m1_loss": math.nan, "val_m1_loss": math.nan})
     assert book.diverged == [None, 5]
     assert model.stop_training
+
+
+def test_a_pack_feeds_its_members_batches_and_one_evaluation_pipeline():
+    """Members' own training pipelines, zipped; validation and test made once, unstacked."""
+    import tensorflow as tf
+
+    from benchmarks.matrix.packing import PackedMembers
+    from benchmarks.run.lifecycle import Run
+
+    run = Run({"dataset": "digits", "model": "mlp", "epochs": 1, "width": 8}, [0, 1, 2], {},
+              members=PackedMembers(3))
+    model = run.build()
+    assert [val is None for _, val, _ in run.pipelines] == [True, True, False]
+    train, val, test = run.members.datasets(run.pipelines)
+    batches = next(iter(train))
+    x, y = model.stack_batch(batches)
+    assert tuple(x.shape[:2]) == (32, 3) and tuple(y.shape) == (32, 3)
+    for k, (xk, yk) in enumerate(batches):  # member k's batch is slice k
+        np.testing.assert_array_equal(x[:, k], xk)
+        np.testing.assert_array_equal(y[:, k], yk)
+    xv, yv = next(iter(val))
+    sx, sy = model.stack_batch((xv, yv))
+    assert isinstance(val, tf.data.Dataset) and tuple(sx.shape[:2]) == (len(yv), 3)
+    np.testing.assert_array_equal(sy[:, 2], yv)
