@@ -106,8 +106,8 @@ def packed_model_class():
             pipelines zipped, `PackedMembers.datasets`); evaluation batches as
             one `(x, y)` that every member sees. Stacking here, inside the
             step, and not in a `tf.data` map keeps the pipelines free of
-            functions: a new iterator (Keras makes two per epoch and pipeline)
-            then costs 0.3 ms, not 3.5-7 ms.
+            functions, which a new iterator (Keras makes two per epoch and
+            pipeline) would instantiate each time.
             """
             if isinstance(data[0], (tuple, list)):
                 return tuple(keras.ops.stack([batch[j] for batch in data], axis=1)
