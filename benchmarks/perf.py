@@ -291,6 +291,7 @@ def format_table(figures: dict) -> str:
     ]
     if "matrix_vs_plain_keras_speedup" in figures:
         f = figures
+        rest = f["bench_runs_s"] - f["bench_first_epochs_s"] - f["bench_later_epochs_s"]
         rows += [
             ("matrix_vs_plain_keras_speedup", f"{f['matrix_runs']}-run matrix, each in a fresh "
              "process: plain Keras for-loop / `zoo bench`",
@@ -298,6 +299,11 @@ def format_table(figures: dict) -> str:
              f"accuracy {f['plain_keras_test_accuracy']:.3f} (sd "
              f"{f['plain_keras_test_accuracy_sd']:.3f}) vs {f['zoo_bench_test_accuracy']:.3f} "
              f"(sd {f['zoo_bench_test_accuracy_sd']:.3f})"),
+            ("bench_outside_runs_s", "of that `zoo bench`: outside its runs (start-up, "
+             "TensorFlow's import, validation, store, exit)",
+             f"in runs {f['bench_runs_s']:.2f} s: first epochs {f['bench_first_epochs_s']:.2f} s "
+             f"(tracing), later epochs {f['bench_later_epochs_s']:.2f} s, the rest (build, "
+             f"evaluation) {rest:.2f} s"),
             ("matrix_packed_mfu", "MFU of that matrix's pack (widths 32/64)", ""),
             ("packed_matrix_mfu", f"MFU of one pack of {f['packed_matrix_members']} runs of 4 "
              "cells (widths 256/512, batch 128)", ""),

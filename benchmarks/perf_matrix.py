@@ -12,6 +12,10 @@ each in a FRESH process timed from the outside, start-up included:
   diagnostics, the store).
 
 Both print their mean test accuracy, which must agree within seed noise.
+`zoo bench`'s seconds are split by its records (`bench_breakdown`): the
+runs' own time (build, epochs, evaluation) and what is outside them
+(interpreter and worker start-up with TensorFlow's import, validation, the
+store, exit), so a reader sees which part a change could still shorten.
 `packed_matrix_mfu` is the MFU of a pack of wider cells (see
 `measure_packed_mfu`). Used by `python -m benchmarks.perf`.
 
@@ -96,6 +100,38 @@ def zoo_bench(spec: dict) -> tuple[float, list[float], list[dict]]:
     return seconds, [r["test"]["accuracy"] for r in records], records
 
 
+def bench_breakdown(seconds: float, records: list[dict]) -> dict:
+    """Where `zoo bench`'s seconds went, from its records (one worker: runs one after another).
+
+    A pack's record carries the pack's times, so each member counts
+    1/members of them.
+
+    Args:
+        seconds: `zoo bench`'s wall time, start-up included.
+        records: Its runs' records.
+
+    Returns:
+        `bench_runs_s` (the runs' own wall time), `bench_outside_runs_s` (the
+        rest), and within the runs `bench_first_epochs_s` (tracing included)
+        and `bench_later_epochs_s`.
+
+    Example:
+
+    >>> bench_breakdown(10.0, [{"wall_time": 6.0, "epoch_times": [2.0, 1.0],
+    ...                         "options": {"packed": {"members": 1}}}])["bench_outside_runs_s"]
+    4.0
+    """
+    runs = first = later = 0.0
+    for record in records:
+        share = 1.0 / int(((record.get("options") or {}).get("packed") or {}).get("members") or 1)
+        times = record.get("epoch_times") or []
+        runs += share * (record.get("wall_time") or 0.0)
+        first += share * (times[0] if times else 0.0)
+        later += share * sum(times[1:])
+    return {"bench_runs_s": runs, "bench_outside_runs_s": seconds - runs,
+            "bench_first_epochs_s": first, "bench_later_epochs_s": later}
+
+
 def measure_matrix(repeats: int = 1, spec: dict | None = None) -> dict:
     """Plain Keras loop vs `zoo bench`, alternating, each in a fresh process; medians.
 
@@ -106,10 +142,11 @@ def measure_matrix(repeats: int = 1, spec: dict | None = None) -> dict:
     Returns:
         `matrix_plain_keras_s`, `matrix_zoo_bench_s`, `matrix_vs_plain_keras_speedup`,
         both mean test accuracies (and their standard deviations over runs),
-        `matrix_runs`, `matrix_packed_mfu` (the MFU of the bench's pack).
+        `matrix_runs`, `matrix_packed_mfu` (the MFU of the bench's pack), and
+        `bench_breakdown`'s figures of the median `zoo bench` run.
     """
     spec = spec or MATRIX
-    plain_s, bench_s, plain_acc, bench_acc, mfus = [], [], [], [], []
+    plain_s, bench_s, plain_acc, bench_acc, mfus, breakdowns = [], [], [], [], [], []
     for _ in range(repeats):
         seconds, accuracies = plain_keras(spec)
         plain_s.append(seconds)
@@ -118,14 +155,17 @@ def measure_matrix(repeats: int = 1, spec: dict | None = None) -> dict:
         bench_s.append(seconds)
         bench_acc = accuracies
         mfus += [r["mfu"] for r in records if r.get("mfu") is not None]
+        breakdowns.append(bench_breakdown(seconds, records))
     plain, bench = statistics.median(plain_s), statistics.median(bench_s)
+    median_run = sorted(range(repeats), key=bench_s.__getitem__)[(repeats - 1) // 2]
     return {"matrix_runs": len(bench_acc), "matrix_plain_keras_s": plain,
             "matrix_zoo_bench_s": bench, "matrix_vs_plain_keras_speedup": plain / bench,
             "plain_keras_test_accuracy": statistics.mean(plain_acc),
             "plain_keras_test_accuracy_sd": statistics.stdev(plain_acc),
             "zoo_bench_test_accuracy": statistics.mean(bench_acc),
             "zoo_bench_test_accuracy_sd": statistics.stdev(bench_acc),
-            "matrix_packed_mfu": statistics.median(mfus) if mfus else None}
+            "matrix_packed_mfu": statistics.median(mfus) if mfus else None,
+            **breakdowns[median_run]}
 
 
 def measure_packed_mfu(peak_flops: float, epochs: int = 5) -> dict:

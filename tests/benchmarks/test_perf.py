@@ -91,3 +91,28 @@ def test_perf_startup_measures_every_figure_in_fresh_processes():
     assert tuple(int(p) for p in version.split(".")[:2]) < (0, 7)  # pyproject.toml's pin
     assert all(0 <= value < 120 for value in figures.values())
     assert figures["import_s"] > 0 and figures["probe_trace_s"] > 0
+
+
+def test_bench_breakdown_counts_each_pack_once_and_splits_its_epochs():
+    from benchmarks import perf
+    from benchmarks.perf_matrix import bench_breakdown
+
+    pack = {"wall_time": 6.0, "epoch_times": [3.0, 1.0, 1.0],
+            "options": {"packed": {"members": 3}}}
+    solo = {"wall_time": 2.0, "epoch_times": [1.5, 0.25], "options": {"packed": {"members": 1}}}
+    out = bench_breakdown(12.0, [pack, pack, pack, solo])
+    assert out == {"bench_runs_s": 8.0, "bench_outside_runs_s": 4.0,
+                   "bench_first_epochs_s": 4.5, "bench_later_epochs_s": 2.25}
+    figures = {"harness_s": 1.0, "hand_fit_s": 1.0, "matrix_keras_defaults_s": 1.0,
+               "matrix_fast_s": 1.0, "sequential_s": 1.0, "packed_s": 1.0, "packed_members": 2,
+               "peak_flops": 1e9, "size": "quick", "config": {"epochs": 1}, "cpu_count": 2,
+               "load_before": 0.0, "load_after": 0.0, "tensorflow": "x",
+               "matrix_runs": 4, "matrix_vs_plain_keras_speedup": 3.0,
+               "matrix_plain_keras_s": 36.0, "matrix_zoo_bench_s": 12.0,
+               "plain_keras_test_accuracy": 0.5, "plain_keras_test_accuracy_sd": 0.1,
+               "zoo_bench_test_accuracy": 0.5, "zoo_bench_test_accuracy_sd": 0.1,
+               "packed_matrix_members": 12, **out}
+    row = next(line for line in perf.format_table(figures).splitlines()
+               if "bench_outside_runs_s" in line)
+    assert "| 4 |" in row and "in runs 8.00 s" in row and "the rest (build, evaluation) 1.25 s" \
+        in row

@@ -1,0 +1,149 @@
+"""Do records stay the same? `python -m benchmarks.record_digest`, before and after a change.
+
+A change made for speed must leave what runs produce unchanged. This
+command trains a fixed set of short runs that cover the harness's ways of
+running (`CASES`: a seed pack, a pack of four cells with two optimizers
+and two widths, an early-stopping pack that stops members at different
+epochs, and a single run) and writes, for every member, the record fields
+that describe training and its results (`result_fields`: history, test
+metrics, best and evaluated epochs, gradient norms, dead units, ...) but
+not those that time it or name the machine. Run it at the commit before a
+change and after it, and compare the two files: equal files mean the
+change moved no number, to the last bit (floats are written with `repr`).
+
+Example:
+
+$ git stash && python -m benchmarks.record_digest /tmp/before.json && git stash pop
+$ python -m benchmarks.record_digest /tmp/after.json --compare /tmp/before.json
+seed_pack 3 members 2f1d0c4e9a7b  ...
+identical to /tmp/before.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+
+# Record fields that time a run or describe where it ran: they change from run to run.
+TIMING_FIELDS = ("wall_time", "compile_time", "first_epoch_time", "epoch_times", "train_times",
+                 "samples_per_sec", "mfu", "peak_memory_mb", "host", "versions", "options",
+                 "device")
+
+BASE = {"dataset": "digits", "model": "mlp", "batch_size": 32, "depth": 2, "width": 32,
+        "epochs": 4, "optimizer": "adam"}
+_CELLS = [dict(BASE, optimizer=o, width=w) for o in ("sgd", "adam") for w in (32, 64)]
+_STOPPING = dict(BASE, early_stopping=2, epochs=8, optimizer="sgd", learning_rate=0.5)
+# name -> (configs, seeds): one run per (config, seed); several make one pack.
+CASES = {
+    "seed_pack": ([BASE] * 3, [0, 1, 2]),
+    "cell_pack": ([c for c in _CELLS for _ in range(2)], [0, 1] * 4),
+    "early_stopping_pack": ([_STOPPING] * 2, [0, 1]),
+    "single": ([BASE], [0]),
+}
+
+
+def result_fields(record: dict) -> dict:
+    """The fields of a record that a speed change must not move.
+
+    Args:
+        record: A run's record (`benchmarks.run.record.FIELDS` and more).
+
+    Returns:
+        The record without `TIMING_FIELDS`, and without the seconds of a
+        reached target (its epoch stays).
+
+    Example:
+
+    >>> result_fields({"history": {"loss": [0.5]}, "wall_time": 3.2})
+    {'history': {'loss': [0.5]}}
+    """
+    out = {k: v for k, v in record.items() if k not in TIMING_FIELDS}
+    if isinstance(out.get("target"), dict):
+        out["target"] = {k: v for k, v in out["target"].items() if k != "seconds"}
+    return out
+
+
+def digest(value) -> str:
+    """The first 12 hex digits of the SHA-256 of `value` as canonical JSON (floats by repr)."""
+    text = json.dumps(value, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_case(configs: list[dict], seeds: list[int]) -> list[dict]:
+    """Trains one case (a pack of several runs, or a single run); each member's result fields.
+
+    Raises:
+        RuntimeError: when a run fails, with its error.
+    """
+    if len(configs) == 1:
+        from benchmarks.run import run_one
+
+        outcomes = [run_one(configs[0], seeds[0], {})]
+    else:
+        from benchmarks.matrix.packing import run_packed
+
+        outcomes = run_packed(configs[0], seeds, {}, configs=configs)
+    failed = [error for status, _, error in outcomes if status == "failed"]
+    if failed:
+        raise RuntimeError(f"A run of the digest failed: {failed[0]}")
+    return [result_fields(record) for _, record, _ in outcomes]
+
+
+def differences(a, b, path: str = "") -> list[str]:
+    """Where two JSON-like values differ, as paths (`case[1].history.loss[3]: x != y`).
+
+    Example:
+
+    >>> differences({"loss": [1.0, 2.0]}, {"loss": [1.0, 2.5]})
+    ['loss[1]: 2.0 != 2.5']
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in a or key not in b:
+                out.append(f"{sub}: only in {'the first' if key in a else 'the second'}")
+            else:
+                out += differences(a[key], b[key], sub)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Trains `CASES`, writes their result fields to OUT, compares with `--compare`.
+
+    Returns:
+        0, or 1 when `--compare` found a difference.
+    """
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.record_digest",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", help="JSON file to write the members' result fields to")
+    parser.add_argument("--compare", metavar="EARLIER", help="a file an earlier call wrote")
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    args = parser.parse_args(argv)
+    results = {}
+    for name in args.cases:
+        results[name] = run_case(*CASES[name])
+        print(f"{name}: {len(results[name])} member(s), digest {digest(results[name])}",
+              flush=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, sort_keys=True, indent=1)
+    if not args.compare:
+        return 0
+    with open(args.compare) as f:  # both through JSON: floats compare as stored
+        earlier = json.load(f)
+    found = differences({name: earlier.get(name) for name in results},
+                        json.loads(json.dumps(results)))
+    if found:
+        print(f"{len(found)} difference(s) from {args.compare}:", *found[:20], sep="\n")
+        return 1
+    print(f"identical to {args.compare}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
