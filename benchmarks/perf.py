@@ -31,9 +31,11 @@ batch 32), it measures:
 - `packed_matrix_mfu`: MFU of one pack of 12 runs of 4 cells (wider MLPs,
   `perf_matrix.measure_packed_mfu`). Target >= 0.10.
 
-Every timing is warmed up first, then repeated; the median is reported. The
-two ratios of short runs (harness overhead, packed seeds) are the medians of
-adjacent pairs' ratios, the overhead's pairs alternating which runs first:
+The process freezes its imports from the garbage collector first, as a
+`zoo bench` worker does. Every timing is warmed up first, then repeated;
+the median is reported. The two ratios of short runs (harness overhead,
+packed seeds) are the medians of adjacent pairs' ratios, the overhead's
+pairs alternating which runs first:
 on a shared machine the load changes over seconds, and two runs next to each
 other see the same load. The machine's load average is printed too: read the
 ratios rather than the absolute times.
@@ -244,7 +246,11 @@ def measure_cold_start(repeats: int = 3) -> float:
 
 def measure(size: str = "quick") -> dict:
     """Runs every measurement at a size ("full", "quick" or "tiny"); returns the figures."""
+    import gc
+
     import tensorflow as tf
+
+    import benchmarks.matrix.packing  # noqa: F401  (what a worker imports before its runs)
 
     s = SIZES[size]
     config = dict(BASE, epochs=s["epochs"], optimizer="adam")
@@ -256,6 +262,10 @@ def measure(size: str = "quick") -> dict:
            "tensorflow": tf.__version__}
     out["peak_flops"] = matmul_peak_flops()
     options = {"peak_flops": out["peak_flops"]}
+    # As a `zoo bench` worker does after its imports (`benchmarks.matrix.workers`): every
+    # run's `clear_session` then collects what runs made, not TensorFlow's modules (a
+    # solo run here paid 0.25-0.33 s more than in a worker, a pack once for all members).
+    gc.freeze()
     out.update(measure_overhead(config, s["overhead_repeats"], options, warmup=size != "tiny"))
     cells = [dict(config, width=w, optimizer=o) for w in s["widths"] for o in s["optimizers"]]
     out.update(measure_fast_defaults(cells, s["matrix_seeds"], max(1, s["repeats"] // 2),
@@ -267,6 +277,7 @@ def measure(size: str = "quick") -> dict:
 
         out.update(measure_matrix(repeats=1 if size == "quick" else 2))
         out.update(measure_packed_mfu(out["peak_flops"]))
+    gc.unfreeze()  # the caller's process (a test) collects everything again
     out["load_after"] = os.getloadavg()[0]
     out["config"] = config
     return out
