@@ -5,10 +5,11 @@ command trains a fixed set of short runs that cover the harness's ways of
 running (`CASES`: a seed pack, a pack of four cells with two optimizers
 and two widths, a pack of cells that differ in optimizer, schedule,
 activation, regularizer, label smoothing and dropout, an early-stopping
-pack that stops members at different epochs, and a single run) and writes, for every member, the record fields
-that describe training and its results (`result_fields`: history, test
-metrics, best and evaluated epochs, gradient norms, dead units, ...) but
-not those that time it or name the machine. Run it at the commit before a
+pack that stops members at different epochs, and a single run) and
+writes, for every member, the record fields that describe training and
+its results (`result_fields`: history, test metrics, best and evaluated
+epochs, gradient norms, dead units, ...) but not those that time it or
+name the machine. Run it at the commit before a
 change and after it, and compare the two files: equal files mean the
 change moved no number, to the last bit (floats are written with `repr`).
 
@@ -16,7 +17,8 @@ Example:
 
 $ git stash && python -m benchmarks.record_digest /tmp/before.json && git stash pop
 $ python -m benchmarks.record_digest /tmp/after.json --compare /tmp/before.json
-seed_pack 3 members 2f1d0c4e9a7b  ...
+seed_pack: 3 member(s), digest 6c216a40781f
+...
 identical to /tmp/before.json
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import sys
 
 # Record fields that time a run or describe where it ran: they change from run to run.
@@ -119,6 +122,8 @@ def differences(a, b, path: str = "") -> list[str]:
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return []  # a diverged run's NaN loss, in both
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 

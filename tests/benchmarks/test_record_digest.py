@@ -25,6 +25,9 @@ def test_differences_finds_one_ulp_and_names_where():
     (found,) = record_digest.differences(a, b)
     assert found.startswith("cell_pack[0].history.loss[1]: ")
     assert record_digest.differences(a, {}) == ["cell_pack: only in the first"]
+    nan = {"loss": [float("nan")]}  # a diverged run's loss is the same NaN in both
+    assert record_digest.differences(nan, json.loads(json.dumps(nan))) == []
+    assert record_digest.differences(nan, {"loss": [1.0]}) == ["loss[0]: nan != 1.0"]
     assert record_digest.digest(a) != record_digest.digest(b)
 
 
