@@ -4,8 +4,9 @@ A change made for speed must leave what runs produce unchanged. This
 command trains a fixed set of short runs that cover the harness's ways of
 running (`CASES`: a seed pack, a pack of four cells with two optimizers
 and two widths, a pack of cells that differ in optimizer, schedule,
-activation, regularizer, label smoothing and dropout, an early-stopping
-pack that stops members at different epochs, and a single run) and
+activation, regularizer, label smoothing and dropout, a seed pack of wide
+layers, one with batches of one example, an early-stopping pack that stops
+members at different epochs, and a single run) and
 writes, for every member, the record fields that describe training and
 its results (`result_fields`: history, test metrics, best and evaluated
 epochs, gradient norms, dead units, ...) but not those that time it or
@@ -46,11 +47,18 @@ _VARIED = [dict(BASE, optimizer="rmsprop", schedule="cosine"),
                 regularizer="l2"),
            dict(BASE, optimizer="adam", activation="elu", label_smoothing=0.1, width=24),
            dict(BASE, optimizer="sgd", dropout=0.2)]
+# Wider layers and a batch of one: a kernel that blocks its sums by shape (a batched
+# matmul against K matmuls) rounds differently here, not at width 32.
+_WIDE = dict(BASE, depth=3, width=256, train_samples=100, epochs=3)
+_ONE = dict(BASE, batch_size=1, train_samples=64, epochs=2, optimizer="sgd",
+            learning_rate=0.05)
 # name -> (configs, seeds): one run per (config, seed); several make one pack.
 CASES = {
     "seed_pack": ([BASE] * 3, [0, 1, 2]),
     "cell_pack": ([c for c in _CELLS for _ in range(2)], [0, 1] * 4),
     "varied_cell_pack": ([c for c in _VARIED for _ in range(2)], [0, 1] * 4),
+    "wide_seed_pack": ([_WIDE] * 2, [0, 1]),
+    "batch_of_one_pack": ([_ONE] * 2, [0, 1]),
     "early_stopping_pack": ([_STOPPING] * 2, [0, 1]),
     "single": ([BASE], [0]),
 }
@@ -150,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with open(args.compare) as f:  # both through JSON: floats compare as stored
         earlier = json.load(f)
-    found = differences({name: earlier.get(name) for name in results},
-                        json.loads(json.dumps(results)))
+    found = [f"{name}: not in {args.compare} (an older version's file: run both with "
+             f"the same --cases)" for name in results if name not in earlier]
+    found += differences({name: earlier[name] for name in results if name in earlier},
+                         json.loads(json.dumps({name: results[name] for name in results
+                                                if name in earlier})))
     if found:
         print(f"{len(found)} difference(s) from {args.compare}:", *found[:20], sep="\n")
         return 1

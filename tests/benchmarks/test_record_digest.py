@@ -45,3 +45,7 @@ def test_the_same_code_twice_gives_identical_records_and_a_changed_one_is_caught
     first.write_text(json.dumps(stored))
     assert record_digest.main([str(second), "--cases", "single", "--compare", str(first)]) == 1
     assert "single[0].test.loss" in capsys.readouterr().out
+    older = tmp_path / "older.json"  # a file without this case: said, not dumped
+    older.write_text(json.dumps({"seed_pack": []}))
+    assert record_digest.main([str(second), "--cases", "single", "--compare", str(older)]) == 1
+    assert f"single: not in {older}" in capsys.readouterr().out
