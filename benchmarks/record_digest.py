@@ -2,23 +2,20 @@
 
 A change made for speed must leave what runs produce unchanged. This
 command trains a fixed set of short runs that cover the harness's ways of
-running (`CASES`: a seed pack, a pack of four cells with two optimizers
-and two widths, a pack of cells that differ in optimizer, schedule,
-activation, regularizer, label smoothing and dropout, a seed pack of wide
-layers, one with batches of one example, an early-stopping pack that stops
-members at different epochs, and a single run) and
-writes, for every member, the record fields that describe training and
-its results (`result_fields`: history, test metrics, best and evaluated
-epochs, gradient norms, dead units, ...) but not those that time it or
-name the machine. Run it at the commit before a
-change and after it, and compare the two files: equal files mean the
-change moved no number, to the last bit (floats are written with `repr`).
+running (`CASES`: packs of seeds and of cells that differ in optimizer,
+schedule, activation, regularizer and dropout, wide layers, batches of one
+example, early stopping, and a single run) and writes every member's
+record without what differs from machine to machine (`result_fields`:
+`benchmarks.store.merge.strip`, the part of a record that `zoo merge`
+compares too). Run it at the commit before a change and after it, and
+compare the two files: equal files mean the change moved no number, to
+the last bit (floats are written with `repr`).
 
 Example:
 
 $ git stash && python -m benchmarks.record_digest /tmp/before.json && git stash pop
 $ python -m benchmarks.record_digest /tmp/after.json --compare /tmp/before.json
-seed_pack: 3 member(s), digest 6c216a40781f
+seed_pack: 3 member(s), digest e300ac588ed6
 ...
 identical to /tmp/before.json
 """
@@ -30,11 +27,6 @@ import hashlib
 import json
 import math
 import sys
-
-# Record fields that time a run or describe where it ran: they change from run to run.
-TIMING_FIELDS = ("wall_time", "compile_time", "first_epoch_time", "epoch_times", "train_times",
-                 "samples_per_sec", "mfu", "peak_memory_mb", "host", "versions", "options",
-                 "device")
 
 BASE = {"dataset": "digits", "model": "mlp", "batch_size": 32, "depth": 2, "width": 32,
         "epochs": 4, "optimizer": "adam"}
@@ -65,24 +57,23 @@ CASES = {
 
 
 def result_fields(record: dict) -> dict:
-    """The fields of a record that a speed change must not move.
+    """The part of a record a speed change must not move: `zoo merge`'s compared part.
 
     Args:
         record: A run's record (`benchmarks.run.record.FIELDS` and more).
 
     Returns:
-        The record without `TIMING_FIELDS`, and without the seconds of a
-        reached target (its epoch stays).
+        The record without `benchmarks.store.merge.IGNORED_KEYS` (times,
+        throughput, host, versions, threads, packing), at any depth.
 
     Example:
 
     >>> result_fields({"history": {"loss": [0.5]}, "wall_time": 3.2})
     {'history': {'loss': [0.5]}}
     """
-    out = {k: v for k, v in record.items() if k not in TIMING_FIELDS}
-    if isinstance(out.get("target"), dict):
-        out["target"] = {k: v for k, v in out["target"].items() if k != "seconds"}
-    return out
+    from benchmarks.store.merge import strip
+
+    return strip(record)
 
 
 def digest(value) -> str:

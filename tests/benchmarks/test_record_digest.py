@@ -14,7 +14,7 @@ def test_result_fields_leave_out_what_times_a_run_and_keep_what_it_produced():
               "target": {"metric": "val_accuracy", "epoch": 2, "seconds": 3.1}}
     assert record_digest.result_fields(record) == {
         "history": {"loss": [0.5, 0.25]}, "test": {"accuracy": 0.9}, "best_epoch": 2,
-        "target": {"metric": "val_accuracy", "epoch": 2}}
+        "options": {}, "target": {"metric": "val_accuracy", "epoch": 2}}
 
 
 def test_differences_finds_one_ulp_and_names_where():
