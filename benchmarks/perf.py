@@ -266,18 +266,20 @@ def measure(size: str = "quick") -> dict:
     # run's `clear_session` then collects what runs made, not TensorFlow's modules (a
     # solo run here paid 0.25-0.33 s more than in a worker, a pack once for all members).
     gc.freeze()
-    out.update(measure_overhead(config, s["overhead_repeats"], options, warmup=size != "tiny"))
-    cells = [dict(config, width=w, optimizer=o) for w in s["widths"] for o in s["optimizers"]]
-    out.update(measure_fast_defaults(cells, s["matrix_seeds"], max(1, s["repeats"] // 2),
-                                     options))
-    out.update(measure_packing(config, list(range(s["seeds"])), s["packing_repeats"], options))
-    out["zoo_models_cold_start_s"] = measure_cold_start(0 if size == "tiny" else 3)
-    if size != "tiny":  # fresh processes of a whole matrix: not a smoke test
-        from benchmarks.perf_matrix import measure_matrix, measure_packed_mfu
+    try:
+        out.update(measure_overhead(config, s["overhead_repeats"], options, warmup=size != "tiny"))
+        cells = [dict(config, width=w, optimizer=o) for w in s["widths"] for o in s["optimizers"]]
+        out.update(measure_fast_defaults(cells, s["matrix_seeds"], max(1, s["repeats"] // 2),
+                                         options))
+        out.update(measure_packing(config, list(range(s["seeds"])), s["packing_repeats"], options))
+        out["zoo_models_cold_start_s"] = measure_cold_start(0 if size == "tiny" else 3)
+        if size != "tiny":  # fresh processes of a whole matrix: not a smoke test
+            from benchmarks.perf_matrix import measure_matrix, measure_packed_mfu
 
-        out.update(measure_matrix(repeats=1 if size == "quick" else 2))
-        out.update(measure_packed_mfu(out["peak_flops"]))
-    gc.unfreeze()  # the caller's process (a test) collects everything again
+            out.update(measure_matrix(repeats=1 if size == "quick" else 2))
+            out.update(measure_packed_mfu(out["peak_flops"]))
+    finally:
+        gc.unfreeze()  # the caller's process (a test) collects everything again
     out["load_after"] = os.getloadavg()[0]
     out["config"] = config
     return out
