@@ -10,14 +10,14 @@ ReLU, softmax cross-entropy) and each shape, the forward and backward pass
 of each formulation and whether its loss and gradients are bit-identical to
 the einsum's, with op determinism on as in a run:
 
-- `einsum`: what `StackedDense` does (the reference).
+- `einsum`: `StackedDense` layers, as a pack builds them (the reference).
 - `member_major`: activations kept as `(K, batch, features)` between the
   layers, so each layer is one batched matmul with no transposes.
 - `member_major_exact`: the same, with each kernel's gradient computed as
   the einsum computes it (its operands transposed back to `(batch, K, ...)`).
 - `per_member`: K matmuls, one per member (what a member's own run does).
 
-On the 2-core machine (2026-12-03, two runs) `per_member` took about half
+On the 2-core machine (2026-12-03, three runs) `per_member` took about half
 the einsum's time per step at batch 32 and `member_major` about the same,
 but `per_member`'s gradients differed from the einsum's at batch 1 and at a
 full batch of 1437, and `member_major`'s at the full batch. Only
@@ -70,23 +70,31 @@ def step_functions(k: int, batch: int, n_in: int, width: int, seed: int = 0) -> 
     import numpy as np
     import tensorflow as tf
 
+    from benchmarks.matrix.packing.stacking import _stacked_dense_class
+
     rng = np.random.default_rng(seed)
     x = tf.constant(rng.normal(size=(batch, k, n_in)).astype("float32"))
     y = tf.constant(rng.integers(0, 10, size=(batch, k)))
-    sizes = [(n_in, width), (width, width), (width, 10)]
-    kernels = [tf.Variable(rng.normal(size=(k, a, b)).astype("float32") * 0.1) for a, b in sizes]
-    biases = [tf.Variable(rng.normal(size=(k, b)).astype("float32") * 0.1) for _, b in sizes]
-    variables = [v for pair in zip(kernels, biases) for v in pair]
+    stacked_dense = _stacked_dense_class()
+    layers = [stacked_dense(k, width, activation="relu"), stacked_dense(k, width, activation="relu"),
+              stacked_dense(k, 10, activation="softmax")]
+    for layer, n in zip(layers, (n_in, width, width)):
+        layer.build((None, k, n))
+        layer.set_weights([(rng.normal(size=w.shape) * 0.1).astype("float32")
+                           for w in layer.weights])
+    kernels = [layer.kernel.value for layer in layers]
+    biases = [layer.bias.value for layer in layers]
+    variables = [w.value for layer in layers for w in (layer.kernel, layer.bias)]
 
-    def loss_of(logits_bm):
-        per_member = keras.losses.sparse_categorical_crossentropy(y, tf.nn.softmax(logits_bm))
+    def loss_of(probabilities_bm):
+        per_member = keras.losses.sparse_categorical_crossentropy(y, probabilities_bm)
         return tf.reduce_sum(tf.reduce_mean(per_member, axis=0))
 
-    def einsum():
+    def einsum():  # the pack's own layers
         h = x
-        for w, b in zip(kernels[:-1], biases[:-1]):
-            h = tf.nn.relu(tf.einsum("bki,kio->bko", h, w) + b)
-        return loss_of(tf.einsum("bki,kio->bko", h, kernels[-1]) + biases[-1])
+        for layer in layers:
+            h = layer(h)
+        return loss_of(h)
 
     def member_major(exact):
         def forward():
@@ -96,7 +104,7 @@ def step_functions(k: int, batch: int, n_in: int, width: int, seed: int = 0) -> 
                      else tf.matmul(h, w))
                 h = tf.nn.relu(z + b[:, None, :])
             z = _exact_kernel_grad(tf, h, kernels[-1]) if exact else tf.matmul(h, kernels[-1])
-            return loss_of(tf.transpose(z, [1, 0, 2]) + biases[-1])
+            return loss_of(tf.nn.softmax(tf.transpose(z, [1, 0, 2]) + biases[-1]))
 
         return forward
 
@@ -106,7 +114,7 @@ def step_functions(k: int, batch: int, n_in: int, width: int, seed: int = 0) -> 
             z = tf.stack([tf.matmul(a, m) for a, m in zip(tf.unstack(h, axis=1),
                                                           tf.unstack(w))], axis=1) + b
             h = z if i == len(kernels) - 1 else tf.nn.relu(z)
-        return loss_of(h)
+        return loss_of(tf.nn.softmax(h))
 
     forwards = {"einsum": einsum, "member_major": member_major(False),
                 "member_major_exact": member_major(True), "per_member": per_member}
@@ -197,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", action="append", default=None, type=parse_shape,
                         help="K,batch,in,width (repeatable); default: the built-in shapes")
     args = parser.parse_args(argv)
+    if args.steps < 0:
+        parser.error(f"--steps must be 0 or more. Received: --steps {args.steps}")
     from tensorflow.python.framework import config as tf_config
 
     from benchmarks.run.seeding import set_op_determinism
