@@ -41,8 +41,9 @@ SHAPES = ((8, 32, 64, 64), (3, 32, 64, 32), (8, 1, 64, 64), (3, 32, 256, 256),
 FORMULATIONS = ("einsum", "member_major", "member_major_exact", "per_member")
 
 
-def _exact_kernel_grad(tf, x_mm, kernel, x_bm=None):
+def _exact_kernel_grad(x_mm, kernel, x_bm=None):
     """`(K, b, i) @ (K, i, o)` whose kernel gradient is the einsum's own."""
+    import tensorflow as tf
 
     @tf.custom_gradient
     def matmul(x_mm, kernel):
@@ -100,10 +101,10 @@ def step_functions(k: int, batch: int, n_in: int, width: int, seed: int = 0) -> 
         def forward():
             h = tf.transpose(x, [1, 0, 2])
             for i, (w, b) in enumerate(zip(kernels[:-1], biases[:-1])):
-                z = (_exact_kernel_grad(tf, h, w, x if i == 0 else None) if exact
+                z = (_exact_kernel_grad(h, w, x if i == 0 else None) if exact
                      else tf.matmul(h, w))
                 h = tf.nn.relu(z + b[:, None, :])
-            z = _exact_kernel_grad(tf, h, kernels[-1]) if exact else tf.matmul(h, kernels[-1])
+            z = _exact_kernel_grad(h, kernels[-1]) if exact else tf.matmul(h, kernels[-1])
             return loss_of(tf.nn.softmax(tf.transpose(z, [1, 0, 2]) + biases[-1]))
 
         return forward
@@ -142,11 +143,10 @@ def measure_shape(shape: tuple, steps: int = 100, repeats: int = 3) -> dict:
     import tensorflow as tf
 
     fns = step_functions(*shape)
-    reference = [t.numpy() for t in tf.function(fns["einsum"])()]
+    values = {name: [t.numpy() for t in tf.function(fn)()] for name, fn in fns.items()}
     out = {}
     for name, fn in fns.items():
-        got = [t.numpy() for t in tf.function(fn)()]
-        identical = all(np.array_equal(a, b) for a, b in zip(reference, got))
+        identical = all(np.array_equal(a, b) for a, b in zip(values["einsum"], values[name]))
         out[name] = {"identical": identical, "step_ms": None}
         if steps:
             @tf.function
